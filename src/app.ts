@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { Config } from './config.ts';
+import { authRoutes } from './modules/auth/auth.routes.ts';
+import { healthRoutes } from './modules/health/health.routes.ts';
+import { rolesRoutes } from './modules/roles/roles.routes.ts';
+import { settingsRoutes } from './modules/settings/settings.routes.ts';
+import { studentsRoutes } from './modules/students/students.routes.ts';
+import { usersRoutes } from './modules/users/users.routes.ts';
+import type { DatabaseHandle } from './platform/db/client.ts';
+import { registerAuthentication } from './platform/http/auth.ts';
+import { registerMetrics } from './platform/http/metrics.ts';
+import { registerProblemHandlers } from './platform/http/problems.ts';
+import { type ChangeRecorder, NO_RECORDING } from './platform/http/request-context.ts';
+import { createServices, type Services } from './services.ts';
+
+export interface AppDeps {
+  config: Config;
+  database: DatabaseHandle;
+  /** Receives every change inside its transaction (the audit trail). */
+  recorder?: ChangeRecorder;
+  /** Fastify logger options; tests pass false. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+export const API_PREFIX = '/api/v1';
+
+export async function buildApp(
+  deps: AppDeps,
+): Promise<{ app: FastifyInstance; services: Services }> {
+  const { config } = deps;
+  const services = createServices(deps.database.db, config, deps.recorder ?? NO_RECORDING);
+
+  const app = Fastify({
+    logger: deps.logger ?? {
+      level: config.logLevel,
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'res.headers["set-cookie"]',
+          '*.password',
+          '*.new_password',
+          '*.current_password',
+          '*.refresh_token',
+          '*.access_token',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const offered = request.headers['x-request-id'];
+      return typeof offered === 'string' && REQUEST_ID_PATTERN.test(offered)
+        ? offered
+        : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { coerceTypes: false } },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerProblemHandlers(app);
+  registerMetrics(app);
+
+  await app.register(helmet, {
+    // Swagger UI needs inline scripts and styles; the API itself serves only JSON.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
+      credentials: !config.corsOrigins.includes('*'),
+      exposedHeaders: ['x-request-id', 'retry-after'],
+    });
+  }
+  await app.register(rateLimit, { global: false });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Registrar API',
+        version: '1',
+        description:
+          'Students, courses, enrollments, grades, attendance, daily performance, highlights and users. Errors are application/problem+json (RFC 9457).',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerAuthentication(app, {
+    signer: services.signer,
+    permissionsFor: (role) => services.roles.permissionsFor(role),
+  });
+
+  await app.register(healthRoutes(deps.database, config.metricsToken));
+  await app.register(
+    async (api) => {
+      await api.register(
+        authRoutes(services.auth, services.roles, config.login.rateLimitPerMinute),
+      );
+      await api.register(usersRoutes(services.users));
+      await api.register(rolesRoutes(services.roles));
+      await api.register(settingsRoutes(services.settings));
+      await api.register(studentsRoutes(services.students));
+    },
+    { prefix: API_PREFIX },
+  );
+
+  return { app, services };
+}

@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const integer = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const _booleanFlag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const csvList = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
+  );
+
+/** One CIDR block or a bare address, IPv4 or IPv6. */
+function isCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  if (rest.length > 0 || address === undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return Number.isInteger(bits) && bits >= 0 && bits <= (family === 4 ? 32 : 128);
+}
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: integer(8000, 0, 65535),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
+  ),
+  DATABASE_POOL_SIZE: integer(10, 1, 200),
+  REDIS_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      .optional(),
+  ),
+  JWT_SECRET: optionalString.pipe(
+    z.string().min(32, 'must be at least 32 characters; leave unset to generate one').optional(),
+  ),
+  ACCESS_TOKEN_TTL_SECONDS: integer(900, 60, 86_400),
+  REFRESH_TOKEN_TTL_DAYS: integer(14, 1, 365),
+  TRUSTED_PROXIES: csvList.refine((list) => list.every(isCidr), {
+    message: 'must be a comma-separated list of IP addresses or CIDR blocks',
+  }),
+  ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
+  ADMIN_PASSWORD: optionalString.pipe(
+    z.string().min(12, 'must be at least 12 characters').optional(),
+  ),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  CORS_ORIGINS: csvList.refine(
+    (list) => list.every((origin) => origin === '*' || /^https?:\/\/[^/]+$/.test(origin)),
+    { message: 'must be * or a comma-separated list of origins such as https://school.example' },
+  ),
+  BODY_LIMIT_BYTES: integer(1_048_576, 1024, 1_073_741_824),
+  LOGIN_MAX_FAILURES: integer(5, 1, 100),
+  LOGIN_FAILURE_WINDOW_SECONDS: integer(300, 10, 86_400),
+  LOGIN_LOCKOUT_SECONDS: integer(900, 10, 86_400),
+  RATE_LIMIT_LOGIN_PER_MINUTE: integer(30, 1, 10_000),
+  METRICS_TOKEN: optionalString,
+  SCHOOL_NAME: z.string().trim().min(1).max(200).default('Registrar School'),
+  DEFAULT_LANGUAGE: z.enum(['en', 'el']).default('en'),
+  AUDIT_RETENTION_DAYS: integer(3650, 1, 36_500),
+  JOB_RETENTION_DAYS: integer(30, 1, 3650),
+  JOB_CONCURRENCY: integer(2, 1, 64),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  redisUrl: string | undefined;
+  jwtSecret: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlDays: number;
+  trustedProxies: string[];
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  logLevel: Env['LOG_LEVEL'];
+  corsOrigins: string[];
+  bodyLimitBytes: number;
+  login: {
+    maxFailures: number;
+    failureWindowSeconds: number;
+    lockoutSeconds: number;
+    rateLimitPerMinute: number;
+  };
+  metricsToken: string | undefined;
+  /** Defaults for the runtime settings an admin can change later (GET/PATCH /api/v1/settings). */
+  settingsDefaults: {
+    school_name: string;
+    default_language: 'en' | 'el';
+    audit_retention_days: number;
+    job_retention_days: number;
+    job_concurrency: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads the JWT secret from DATA_DIR, creating it on first start, so that restarts keep
+ * everyone signed in without the operator having to manage a secret.
+ */
+function persistentJwtSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        const raw = source[name];
+        const shown = name.includes('SECRET') || name.includes('PASSWORD') ? '(hidden)' : raw;
+        return `${name}=${JSON.stringify(shown ?? '')}: ${issue.message}`;
+      }),
+    );
+  }
+  const env = parsed.data;
+  const dataDir = path.resolve(env.DATA_DIR);
+  return {
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    dataDir,
+    databaseUrl: env.DATABASE_URL,
+    databasePoolSize: env.DATABASE_POOL_SIZE,
+    redisUrl: env.REDIS_URL,
+    jwtSecret: env.JWT_SECRET ?? persistentJwtSecret(dataDir),
+    accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS,
+    trustedProxies: env.TRUSTED_PROXIES,
+    adminEmail: env.ADMIN_EMAIL,
+    adminPassword: env.ADMIN_PASSWORD,
+    logLevel: env.LOG_LEVEL,
+    corsOrigins: env.CORS_ORIGINS,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    login: {
+      maxFailures: env.LOGIN_MAX_FAILURES,
+      failureWindowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
+      lockoutSeconds: env.LOGIN_LOCKOUT_SECONDS,
+      rateLimitPerMinute: env.RATE_LIMIT_LOGIN_PER_MINUTE,
+    },
+    metricsToken: env.METRICS_TOKEN,
+    settingsDefaults: {
+      school_name: env.SCHOOL_NAME,
+      default_language: env.DEFAULT_LANGUAGE,
+      audit_retention_days: env.AUDIT_RETENTION_DAYS,
+      job_retention_days: env.JOB_RETENTION_DAYS,
+      job_concurrency: env.JOB_CONCURRENCY,
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import { Command } from 'commander';
+import { buildApp } from './app.ts';
+import { openConfiguredDatabase, prepareDatabase } from './bootstrap.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import type { FirstAdmin } from './modules/users/first-admin.ts';
+
+function announceFirstAdmin(admin: FirstAdmin | undefined) {
+  if (!admin?.generatedPassword) return;
+  // Printed once, straight to the terminal and not through the logger, so it never lands in log files.
+  process.stderr.write(
+    [
+      '',
+      '==================================================================',
+      ' Registrar created the first admin account:',
+      `   e-mail:   ${admin.email}`,
+      `   password: ${admin.generatedPassword}`,
+      ' This password is shown only now; you must change it at first sign-in.',
+      '==================================================================',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function serve() {
+  const config = loadConfig();
+  const database = await openConfiguredDatabase(config);
+  const { app, services } = await buildApp({ config, database });
+  announceFirstAdmin(await prepareDatabase(database, services, config));
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info(
+    { database: database.kind, docs: `http://localhost:${config.port}/docs` },
+    'Registrar is ready',
+  );
+}
+
+async function migrate() {
+  const config = loadConfig();
+  const database = await openConfiguredDatabase(config);
+  try {
+    const { services } = await buildApp({ config, database, logger: false });
+    announceFirstAdmin(await prepareDatabase(database, services, config));
+    process.stdout.write(`Migrations applied (${database.kind}).\n`);
+  } finally {
+    await database.close();
+  }
+}
+
+async function seed(options: { demo?: boolean; students: string }) {
+  if (!options.demo) throw new Error('Say what to seed: registrar seed --demo');
+  const config = loadConfig();
+  const database = await openConfiguredDatabase(config);
+  try {
+    const { services } = await buildApp({ config, database, logger: false });
+    announceFirstAdmin(await prepareDatabase(database, services, config));
+    const { seedDemoSchool } = await import('./modules/demo/demo-seed.ts');
+    const counts = await seedDemoSchool(database.db, { students: Number(options.students) });
+    process.stdout.write(`Demo school ready: ${JSON.stringify(counts)}\n`);
+  } finally {
+    await database.close();
+  }
+}
+
+const program = new Command()
+  .name('registrar')
+  .description('Registrar: student records, bulk jobs and an audit trail')
+  .showHelpAfterError();
+
+program
+  .command('serve', { isDefault: true })
+  .description('Start the HTTP server (embedded PGlite unless DATABASE_URL is set)')
+  .action(serve);
+program.command('migrate').description('Apply database migrations and exit').action(migrate);
+program
+  .command('seed')
+  .description('Fill the database with sample data')
+  .option('--demo', 'a realistic demo school: students, courses, grades, attendance, …')
+  .option('--students <count>', 'how many students', '500')
+  .action(seed);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(
+    `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

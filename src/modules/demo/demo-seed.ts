@@ -1,0 +1,3 @@
+export async function seedDemoSchool(_db: unknown, _options: { students: number }) {
+  return {};
+}

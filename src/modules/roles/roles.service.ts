@@ -1,0 +1,116 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Database } from '../../platform/db/client.ts';
+import { conflict, forbidden, notFound } from '../../platform/http/problems.ts';
+import { users } from '../users/users.table.ts';
+import { BUILTIN_ROLES } from './permissions.ts';
+import { type RoleRow, roles } from './roles.table.ts';
+
+export interface RoleResponse {
+  name: string;
+  description: string;
+  permissions: string[];
+  is_builtin: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export function toRoleResponse(row: RoleRow): RoleResponse {
+  return {
+    name: row.name,
+    description: row.description,
+    permissions: row.permissions,
+    is_builtin: row.is_builtin,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+/** How long a process trusts its cached copy of a role's grants (other processes may change them). */
+const CACHE_TTL_MS = 5_000;
+
+export class RolesService {
+  private readonly cache = new Map<string, { permissions: string[] | undefined; at: number }>();
+
+  constructor(private readonly db: Database) {}
+
+  /** Writes the built-in roles' grants as this version of Registrar defines them. */
+  async ensureBuiltinRoles(): Promise<void> {
+    for (const [name, role] of Object.entries(BUILTIN_ROLES)) {
+      await this.db
+        .insert(roles)
+        .values({
+          name,
+          description: role.description,
+          permissions: [...role.permissions],
+          is_builtin: true,
+        })
+        .onConflictDoUpdate({
+          target: roles.name,
+          set: {
+            description: role.description,
+            permissions: [...role.permissions],
+            is_builtin: true,
+          },
+        });
+    }
+    this.cache.clear();
+  }
+
+  async permissionsFor(role: string): Promise<string[] | undefined> {
+    const cached = this.cache.get(role);
+    if (cached && Date.now() - cached.at < CACHE_TTL_MS) return cached.permissions;
+    const [row] = await this.db
+      .select({ permissions: roles.permissions })
+      .from(roles)
+      .where(eq(roles.name, role));
+    const permissions = row?.permissions;
+    this.cache.set(role, { permissions, at: Date.now() });
+    return permissions;
+  }
+
+  async list(): Promise<RoleResponse[]> {
+    const rows = await this.db.select().from(roles).orderBy(roles.name);
+    return rows.map(toRoleResponse);
+  }
+
+  async get(name: string): Promise<RoleResponse> {
+    const [row] = await this.db.select().from(roles).where(eq(roles.name, name));
+    if (!row) throw notFound('Role', name);
+    return toRoleResponse(row);
+  }
+
+  /** Creates a custom role or replaces its description and grants. */
+  async put(
+    name: string,
+    input: { description: string; permissions: string[] },
+  ): Promise<{ role: RoleResponse; previous: RoleResponse | null }> {
+    if (name in BUILTIN_ROLES) {
+      throw forbidden(`The built-in role ${name} cannot be changed; create a custom role instead.`);
+    }
+    const previous = await this.get(name).catch(() => null);
+    const [row] = await this.db
+      .insert(roles)
+      .values({ name, ...input, is_builtin: false })
+      .onConflictDoUpdate({ target: roles.name, set: input })
+      .returning();
+    this.cache.delete(name);
+    if (!row) throw notFound('Role', name);
+    return { role: toRoleResponse(row), previous };
+  }
+
+  async remove(name: string): Promise<void> {
+    if (name in BUILTIN_ROLES) throw forbidden(`The built-in role ${name} cannot be deleted.`);
+    const [inUse] = await this.db
+      .select({ count: sql<number>`count(*)`.mapWith(Number) })
+      .from(users)
+      .where(eq(users.role, name));
+    if ((inUse?.count ?? 0) > 0) {
+      throw conflict(
+        `Role ${name} is held by ${inUse?.count} user(s); move them to another role first.`,
+      );
+    }
+    const deleted = await this.db.delete(roles).where(eq(roles.name, name)).returning();
+    if (deleted.length === 0) throw notFound('Role', name);
+    this.cache.delete(name);
+  }
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import type { Config } from '../../config.ts';
+import type { Database } from '../../platform/db/client.ts';
+import { settings } from './settings.table.ts';
+
+export const settingsSchema = z
+  .object({
+    school_name: z.string().trim().min(1).max(200),
+    default_language: z.enum(['en', 'el']),
+    audit_retention_days: z.number().int().min(1).max(36_500),
+    job_retention_days: z.number().int().min(1).max(3650),
+    job_concurrency: z.number().int().min(1).max(64),
+  })
+  .meta({ id: 'Settings' });
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const settingsPatchSchema = settingsSchema.partial().strict().meta({ id: 'SettingsPatch' });
+
+/** Settings stored in the database, falling back to the environment's values. */
+export class SettingsService {
+  constructor(
+    private readonly db: Database,
+    private readonly defaults: Config['settingsDefaults'],
+  ) {}
+
+  async get(): Promise<Settings> {
+    const rows = await this.db.select().from(settings);
+    const stored = Object.fromEntries(rows.map((row) => [row.key, row.value]));
+    // A stored value that no longer validates (an older version wrote it) falls back to the default.
+    const merged: Record<string, unknown> = { ...this.defaults };
+    for (const key of Object.keys(settingsSchema.shape) as Array<keyof Settings>) {
+      if (key in stored && settingsSchema.shape[key].safeParse(stored[key]).success) {
+        merged[key] = stored[key];
+      }
+    }
+    return settingsSchema.parse(merged);
+  }
+
+  async update(
+    patch: Partial<Settings>,
+    userId: number | null,
+  ): Promise<{ settings: Settings; previous: Settings }> {
+    const previous = await this.get();
+    await this.db.transaction(async (tx) => {
+      for (const [key, value] of Object.entries(patch)) {
+        if (value === undefined) continue;
+        await tx
+          .insert(settings)
+          .values({ key, value, updated_by: userId })
+          .onConflictDoUpdate({
+            target: settings.key,
+            set: { value, updated_by: userId, updated_at: new Date() },
+          });
+      }
+    });
+    return { settings: await this.get(), previous };
+  }
+}

@@ -1,0 +1,244 @@
+import { and, asc, desc, eq, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
+import type { PgColumn, PgTable, PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import type { Database, Executor, Transaction } from '../db/client.ts';
+import { likePattern, type Page } from '../http/pagination.ts';
+import { badRequest, conflict, notFound } from '../http/problems.ts';
+import type { ChangeContext, ChangeRecorder } from '../http/request-context.ts';
+
+/** Every domain table has an integer id and a soft-delete marker. */
+export type ResourceTable = PgTable & { id: PgColumn; deleted_at: PgColumn };
+
+export interface ListOptions {
+  page: number;
+  page_size: number;
+  search?: string | undefined;
+  include_deleted: boolean;
+  sort: { key: string; descending: boolean };
+}
+
+export interface ResourceDefinition<T extends ResourceTable, Response> {
+  /** Audit resource name (STUDENT, COURSE, …). */
+  resource: string;
+  /** What a person calls one record ("Student"), for messages. */
+  label: string;
+  table: T;
+  toResponse(row: T['$inferSelect']): Response;
+  sortColumns: Record<string, PgColumn>;
+  /** Text that `search` matches (ILIKE), the same expression its trigram index is built on. */
+  searchDocument?: SQL;
+  /** Conditions for the list's own filters, from the validated query. */
+  filters?(query: Record<string, unknown>): Array<SQL | undefined>;
+  /**
+   * Rules across fields or records, checked inside the write's transaction with the values
+   * the record will have once written. Throw an HttpProblem to refuse.
+   */
+  checkWrite?(
+    tx: Transaction,
+    next: T['$inferSelect'] | T['$inferInsert'],
+    existing: T['$inferSelect'] | null,
+  ): Promise<void>;
+}
+
+type Row<T extends ResourceTable> = T['$inferSelect'] & { id: number; deleted_at: Date | null };
+
+/** The fields whose value differs, as old and new values (for the audit trail). */
+export function changedFields(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): { oldValues: Record<string, unknown>; newValues: Record<string, unknown> } {
+  const oldValues: Record<string, unknown> = {};
+  const newValues: Record<string, unknown> = {};
+  for (const key of Object.keys(after)) {
+    if (key === 'updated_at') continue;
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
+      oldValues[key] = before[key];
+      newValues[key] = after[key];
+    }
+  }
+  return { oldValues, newValues };
+}
+
+/**
+ * List, get, create, update, soft delete and restore for one domain table. Every write runs
+ * in a transaction that also hands the change to the recorder (the audit trail).
+ */
+export class ResourceService<T extends ResourceTable, Response extends Record<string, unknown>> {
+  constructor(
+    protected readonly db: Database,
+    protected readonly definition: ResourceDefinition<T, Response>,
+    protected readonly recorder: ChangeRecorder,
+  ) {}
+
+  get label() {
+    return this.definition.label;
+  }
+
+  async list(query: ListOptions & Record<string, unknown>): Promise<Page<Response>> {
+    const { table, sortColumns, searchDocument } = this.definition;
+    const conditions: Array<SQL | undefined> = [
+      query.include_deleted ? undefined : isNull(table.deleted_at),
+      query.search && searchDocument
+        ? sql`${searchDocument} ILIKE ${likePattern(query.search)}`
+        : undefined,
+      ...(this.definition.filters?.(query) ?? []),
+    ];
+    const where = and(...conditions);
+    const sortColumn = sortColumns[query.sort.key] ?? table.id;
+    const offset = (query.page - 1) * query.page_size;
+    const rows = await this.db
+      .select({ row: table as PgTable, total: sql<number>`count(*) over()`.mapWith(Number) })
+      .from(table as PgTable)
+      .where(where)
+      .orderBy(query.sort.descending ? desc(sortColumn) : asc(sortColumn), asc(table.id))
+      .limit(query.page_size)
+      .offset(offset);
+    let total = rows[0]?.total ?? 0;
+    if (rows.length === 0 && offset > 0) {
+      const [counted] = await this.db
+        .select({ total: sql<number>`count(*)`.mapWith(Number) })
+        .from(table as PgTable)
+        .where(where);
+      total = counted?.total ?? 0;
+    }
+    return {
+      items: rows.map(({ row }) => this.definition.toResponse(row as T['$inferSelect'])),
+      total,
+      page: query.page,
+      page_size: query.page_size,
+      has_next: offset + rows.length < total,
+    };
+  }
+
+  protected async findRow(
+    executor: Executor,
+    id: number,
+    state: 'live' | 'deleted' | 'any',
+    lock = false,
+  ): Promise<Row<T> | undefined> {
+    const { table } = this.definition;
+    const stateCondition =
+      state === 'live'
+        ? isNull(table.deleted_at)
+        : state === 'deleted'
+          ? isNotNull(table.deleted_at)
+          : undefined;
+    const query = executor
+      .select()
+      .from(table as PgTable)
+      .where(and(eq(table.id, id), stateCondition));
+    const [row] = lock ? await query.for('update') : await query;
+    return row as Row<T> | undefined;
+  }
+
+  async get(id: number, options: { includeDeleted?: boolean } = {}): Promise<Response> {
+    const row = await this.findRow(this.db, id, options.includeDeleted ? 'any' : 'live');
+    if (!row) throw notFound(this.definition.label, id);
+    return this.definition.toResponse(row);
+  }
+
+  /** Throws 404 unless a live record with this id exists (for nested lists). */
+  async assertExists(id: number): Promise<void> {
+    if (!(await this.findRow(this.db, id, 'live'))) throw notFound(this.definition.label, id);
+  }
+
+  async create(values: T['$inferInsert'], context: ChangeContext): Promise<Response> {
+    const { table, resource } = this.definition;
+    return this.db.transaction(async (tx) => {
+      await this.definition.checkWrite?.(tx, values, null);
+      const [row] = (await tx
+        .insert(table as PgTable)
+        .values(values as PgTable['$inferInsert'])
+        .returning()) as Row<T>[];
+      if (!row) throw new Error(`insert into ${resource} returned no row`);
+      const response = this.definition.toResponse(row);
+      await this.recorder.record(tx, {
+        action: 'CREATE',
+        resource,
+        resourceId: String(row.id),
+        oldValues: null,
+        newValues: response,
+        context,
+      });
+      return response;
+    });
+  }
+
+  async update(
+    id: number,
+    patch: Partial<T['$inferInsert']>,
+    context: ChangeContext,
+  ): Promise<Response> {
+    const { table, resource, label } = this.definition;
+    if (Object.keys(patch).length === 0) {
+      throw badRequest('The request names no field to change.', [
+        { field: 'body', message: 'must contain at least one field' },
+      ]);
+    }
+    return this.db.transaction(async (tx) => {
+      const existing = await this.findRow(tx, id, 'live', true);
+      if (!existing) throw notFound(label, id);
+      await this.definition.checkWrite?.(tx, { ...existing, ...patch }, existing);
+      const [row] = (await tx
+        .update(table as PgTable)
+        .set(patch as PgUpdateSetSource<PgTable>)
+        .where(eq(table.id, id))
+        .returning()) as Row<T>[];
+      if (!row) throw notFound(label, id);
+      const before = this.definition.toResponse(existing);
+      const after = this.definition.toResponse(row);
+      const { oldValues, newValues } = changedFields(before, after);
+      if (Object.keys(newValues).length > 0) {
+        await this.recorder.record(tx, {
+          action: 'UPDATE',
+          resource,
+          resourceId: String(id),
+          oldValues,
+          newValues,
+          context,
+        });
+      }
+      return after;
+    });
+  }
+
+  async remove(id: number, context: ChangeContext): Promise<void> {
+    await this.setDeleted(id, new Date(), context);
+  }
+
+  async restore(id: number, context: ChangeContext): Promise<Response> {
+    return this.setDeleted(id, null, context);
+  }
+
+  private async setDeleted(
+    id: number,
+    deletedAt: Date | null,
+    context: ChangeContext,
+  ): Promise<Response> {
+    const { table, resource, label } = this.definition;
+    const deleting = deletedAt !== null;
+    return this.db.transaction(async (tx) => {
+      const existing = await this.findRow(tx, id, 'any', true);
+      if (!existing) throw notFound(label, id);
+      if (deleting && existing.deleted_at) throw notFound(label, id);
+      if (!deleting && !existing.deleted_at) {
+        throw conflict(`${label} ${id} is not deleted, so there is nothing to restore.`);
+      }
+      const [row] = (await tx
+        .update(table as PgTable)
+        .set({ deleted_at: deletedAt } as PgUpdateSetSource<PgTable>)
+        .where(eq(table.id, id))
+        .returning()) as Row<T>[];
+      if (!row) throw notFound(label, id);
+      const response = this.definition.toResponse(row);
+      await this.recorder.record(tx, {
+        action: deleting ? 'DELETE' : 'RESTORE',
+        resource,
+        resourceId: String(id),
+        oldValues: deleting ? this.definition.toResponse(existing) : null,
+        newValues: deleting ? null : response,
+        context,
+      });
+      return response;
+    });
+  }
+}

@@ -1,0 +1,12 @@
+// Every table, for Drizzle's relational queries and for drizzle-kit's migration generator.
+export { attendance } from '../../modules/attendance/attendance.table.ts';
+export { refreshTokens, signInFailures } from '../../modules/auth/auth.table.ts';
+export { courses } from '../../modules/courses/courses.table.ts';
+export { courseEnrollments } from '../../modules/enrollments/enrollments.table.ts';
+export { grades } from '../../modules/grades/grades.table.ts';
+export { highlights } from '../../modules/highlights/highlights.table.ts';
+export { dailyPerformances } from '../../modules/performances/performances.table.ts';
+export { roles } from '../../modules/roles/roles.table.ts';
+export { settings } from '../../modules/settings/settings.table.ts';
+export { students } from '../../modules/students/students.table.ts';
+export { users } from '../../modules/users/users.table.ts';

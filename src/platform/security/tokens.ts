@@ -1,0 +1,71 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { errors, jwtVerify, SignJWT } from 'jose';
+
+export interface AccessClaims {
+  userId: number;
+  email: string;
+  role: string;
+  /** Set while the user must change a generated password before doing anything else. */
+  passwordChangeRequired: boolean;
+}
+
+const ISSUER = 'registrar';
+const AUDIENCE = 'registrar-api';
+
+export class TokenSigner {
+  private readonly key: Uint8Array;
+
+  constructor(
+    secret: string,
+    readonly accessTtlSeconds: number,
+  ) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  sign(claims: AccessClaims): Promise<string> {
+    return new SignJWT({
+      email: claims.email,
+      role: claims.role,
+      ...(claims.passwordChangeRequired ? { pcr: true } : {}),
+    })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(String(claims.userId))
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(`${this.accessTtlSeconds}s`)
+      .sign(this.key);
+  }
+
+  /** Returns the claims, or a reason the token is not acceptable. */
+  async verify(token: string): Promise<AccessClaims | { error: 'expired' | 'invalid' }> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['HS256'],
+      });
+      const userId = Number(payload.sub);
+      if (!Number.isInteger(userId) || typeof payload.role !== 'string')
+        return { error: 'invalid' };
+      return {
+        userId,
+        email: String(payload.email ?? ''),
+        role: payload.role,
+        passwordChangeRequired: payload.pcr === true,
+      };
+    } catch (error) {
+      return { error: error instanceof errors.JWTExpired ? 'expired' : 'invalid' };
+    }
+  }
+}
+
+/** An opaque refresh token and the hash that is stored in its place. */
+export function newRefreshToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashRefreshToken(token) };
+}
+
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

@@ -1,0 +1,24 @@
+import type { Config } from './config.ts';
+import { AuthService } from './modules/auth/auth.service.ts';
+import { RolesService } from './modules/roles/roles.service.ts';
+import { SettingsService } from './modules/settings/settings.service.ts';
+import { createStudentsService } from './modules/students/students.service.ts';
+import { UsersService } from './modules/users/users.service.ts';
+import type { Database } from './platform/db/client.ts';
+import type { ChangeRecorder } from './platform/http/request-context.ts';
+import { TokenSigner } from './platform/security/tokens.ts';
+
+/** Every service, wired once per process (or per test) around one database. */
+export function createServices(db: Database, config: Config, recorder: ChangeRecorder) {
+  const signer = new TokenSigner(config.jwtSecret, config.accessTokenTtlSeconds);
+  return {
+    signer,
+    auth: new AuthService(db, signer, config),
+    roles: new RolesService(db),
+    settings: new SettingsService(db, config.settingsDefaults),
+    users: new UsersService(db, recorder),
+    students: createStudentsService(db, recorder),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
