@@ -24,13 +24,13 @@ const knownResources = new Set(PERMISSIONS.map((key) => key.split(':')[0]));
 
 const grantSchema = z
   .string()
-  .regex(GRANT_PATTERN, 'must be "resource:action", "resource:*" or "*"')
   .refine(
     (grant) =>
-      grant === '*' ||
-      (PERMISSIONS as readonly string[]).includes(grant) ||
-      (grant.endsWith(':*') && knownResources.has(grant.split(':')[0])),
-    { message: 'names no known permission' },
+      GRANT_PATTERN.test(grant) &&
+      (grant === '*' ||
+        (PERMISSIONS as readonly string[]).includes(grant) ||
+        (grant.endsWith(':*') && knownResources.has(grant.split(':')[0]))),
+    { message: 'must be a known "resource:action", "resource:*" or "*"' },
   );
 
 const tags = ['Roles'];

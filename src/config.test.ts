@@ -1,0 +1,74 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+const tempDir = () => mkdtempSync(path.join(os.tmpdir(), 'registrar-config-'));
+
+describe('configuration', () => {
+  it('has working defaults', () => {
+    const config = loadConfig({ DATA_DIR: tempDir() });
+    expect(config).toMatchObject({
+      port: 8000,
+      host: '0.0.0.0',
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      accessTokenTtlSeconds: 900,
+      trustedProxies: [],
+      login: { maxFailures: 5, failureWindowSeconds: 300 },
+    });
+  });
+
+  it('generates a JWT secret once and keeps it across restarts', () => {
+    const dataDir = tempDir();
+    const first = loadConfig({ DATA_DIR: dataDir });
+    const second = loadConfig({ DATA_DIR: dataDir });
+    expect(first.jwtSecret.length).toBeGreaterThanOrEqual(48);
+    expect(second.jwtSecret).toBe(first.jwtSecret);
+    const file = path.join(dataDir, 'jwt-secret');
+    expect(readFileSync(file, 'utf8')).toBe(first.jwtSecret);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('names every bad value in one message, hiding secrets', () => {
+    try {
+      loadConfig({
+        DATA_DIR: tempDir(),
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        TRUSTED_PROXIES: '10.0.0.0/8, not-an-ip',
+        JWT_SECRET: 'short-secret',
+        LOG_LEVEL: 'loud',
+        CORS_ORIGINS: 'school.example',
+      });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as ConfigError).message;
+      for (const name of [
+        'PORT',
+        'DATABASE_URL',
+        'TRUSTED_PROXIES',
+        'JWT_SECRET',
+        'LOG_LEVEL',
+        'CORS_ORIGINS',
+      ]) {
+        expect(message).toContain(name);
+      }
+      expect(message).not.toContain('short-secret');
+    }
+  });
+
+  it('accepts CIDR lists, IPv6 and explicit origins', () => {
+    const config = loadConfig({
+      DATA_DIR: tempDir(),
+      TRUSTED_PROXIES: '10.0.0.0/8,192.168.1.5,::1,fd00::/8',
+      CORS_ORIGINS: 'https://school.example,http://localhost:5173',
+      DATABASE_URL: 'postgres://u@db:5432/registrar',
+    });
+    expect(config.trustedProxies).toHaveLength(4);
+    expect(config.corsOrigins).toEqual(['https://school.example', 'http://localhost:5173']);
+    expect(config.databaseUrl).toBe('postgres://u@db:5432/registrar');
+  });
+});
