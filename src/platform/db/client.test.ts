@@ -1,0 +1,75 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDatabase } from '../../../test/support/test-app.ts';
+import { type DatabaseHandle, lockDataDir, queryRows } from './client.ts';
+
+let database: DatabaseHandle;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+});
+afterAll(async () => {
+  await database.close();
+});
+
+describe('migrations', () => {
+  it('created every table with its unique keys, and applying them again changes nothing', async () => {
+    await database.migrate();
+    const tables = await queryRows<{ table_name: string }>(
+      database.db,
+      sql`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+    );
+    expect(tables.map((row) => row.table_name)).toEqual([
+      'attendance',
+      'course_enrollments',
+      'courses',
+      'daily_performances',
+      'grades',
+      'highlights',
+      'refresh_tokens',
+      'roles',
+      'settings',
+      'sign_in_failures',
+      'students',
+      'users',
+    ]);
+    const indexes = await queryRows<{ indexname: string }>(
+      database.db,
+      sql`SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`,
+    );
+    const names = indexes.map((row) => row.indexname);
+    for (const name of [
+      'students_student_id_unique',
+      'students_email_unique',
+      'courses_course_code_unique',
+      'course_enrollments_student_course_unique',
+      'idx_students_search_trgm',
+    ]) {
+      expect(names).toContain(name);
+    }
+  });
+});
+
+describe('embedded data directory lock', () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'registrar-lock-'));
+  const lockFile = path.join(dataDir, 'registrar.pid');
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('refuses a second process while the first is alive', () => {
+    writeFileSync(lockFile, String(process.ppid));
+    expect(() => lockDataDir(dataDir)).toThrow(/is in use by process/);
+  });
+
+  it('takes over the lock of a process that died, and releases it', () => {
+    const exited = spawnSync('true').pid ?? 0;
+    writeFileSync(lockFile, String(exited));
+    const release = lockDataDir(dataDir);
+    expect(readFileSync(lockFile, 'utf8')).toBe(String(process.pid));
+    release();
+    expect(existsSync(lockFile)).toBe(false);
+  });
+});
