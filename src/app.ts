@@ -12,8 +12,14 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import type { Config } from './config.ts';
+import { attendanceRoutes } from './modules/attendance/attendance.routes.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
+import { coursesRoutes } from './modules/courses/courses.routes.ts';
+import { enrollmentsRoutes } from './modules/enrollments/enrollments.routes.ts';
+import { gradesRoutes } from './modules/grades/grades.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { highlightsRoutes } from './modules/highlights/highlights.routes.ts';
+import { performancesRoutes } from './modules/performances/performances.routes.ts';
 import { rolesRoutes } from './modules/roles/roles.routes.ts';
 import { settingsRoutes } from './modules/settings/settings.routes.ts';
 import { studentsRoutes } from './modules/students/students.routes.ts';
@@ -75,6 +81,8 @@ export async function buildApp(
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // The API speaks JSON (and multipart for uploads); anything else is 415, not a string body.
+  app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -137,6 +145,13 @@ export async function buildApp(
       await api.register(rolesRoutes(services.roles));
       await api.register(settingsRoutes(services.settings));
       await api.register(studentsRoutes(services.students));
+      await api.register(coursesRoutes(services.courses));
+      const parents = { students: services.students, courses: services.courses };
+      await api.register(enrollmentsRoutes(services.enrollments, parents));
+      await api.register(gradesRoutes(services.grades, parents));
+      await api.register(attendanceRoutes(services.attendance, parents));
+      await api.register(performancesRoutes(services.performances, parents));
+      await api.register(highlightsRoutes(services.highlights, parents));
     },
     { prefix: API_PREFIX },
   );

@@ -1,5 +1,11 @@
 import type { Config } from './config.ts';
+import { createAttendanceService } from './modules/attendance/attendance.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
+import { createCoursesService } from './modules/courses/courses.service.ts';
+import { createEnrollmentsService } from './modules/enrollments/enrollments.service.ts';
+import { createGradesService } from './modules/grades/grades.service.ts';
+import { createHighlightsService } from './modules/highlights/highlights.service.ts';
+import { createPerformancesService } from './modules/performances/performances.service.ts';
 import { RolesService } from './modules/roles/roles.service.ts';
 import { SettingsService } from './modules/settings/settings.service.ts';
 import { createStudentsService } from './modules/students/students.service.ts';
@@ -18,6 +24,12 @@ export function createServices(db: Database, config: Config, recorder: ChangeRec
     settings: new SettingsService(db, config.settingsDefaults),
     users: new UsersService(db, recorder),
     students: createStudentsService(db, recorder),
+    courses: createCoursesService(db, recorder),
+    enrollments: createEnrollmentsService(db, recorder),
+    grades: createGradesService(db, recorder),
+    attendance: createAttendanceService(db, recorder),
+    performances: createPerformancesService(db, recorder),
+    highlights: createHighlightsService(db, recorder),
   };
 }
 

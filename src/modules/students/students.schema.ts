@@ -1,5 +1,6 @@
-import { eq, type SQL, sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { equalsFilter } from '../../platform/crud/filters.ts';
 import type { ResourceDefinition } from '../../platform/crud/resource.service.ts';
 import {
   emailAddress,
@@ -115,15 +116,9 @@ export const studentDefinition: ResourceDefinition<typeof students, StudentRespo
   },
   searchDocument: studentSearchDocument,
   filters: (query) => [
-    query.study_year === undefined
-      ? undefined
-      : eq(students.study_year, query.study_year as number),
-    query.is_active === undefined ? undefined : eq(students.is_active, query.is_active as boolean),
-    query.academic_year === undefined
-      ? undefined
-      : eq(students.academic_year, query.academic_year as string),
-    query.class_division === undefined
-      ? undefined
-      : eq(students.class_division, query.class_division as string),
+    equalsFilter(students.study_year, query.study_year),
+    equalsFilter(students.is_active, query.is_active),
+    equalsFilter(students.academic_year, query.academic_year),
+    equalsFilter(students.class_division, query.class_division),
   ],
 };

@@ -1,5 +1,6 @@
-import { eq, type SQL, sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { equalsFilter } from '../../platform/crud/filters.ts';
 import type { ResourceDefinition } from '../../platform/crud/resource.service.ts';
 import { emailAddress, requiredText, toIso } from '../../platform/http/fields.ts';
 import { pageQuerySchema, queryBoolean, sortSchema } from '../../platform/http/pagination.ts';
@@ -95,7 +96,7 @@ export const userDefinition: ResourceDefinition<typeof users, UserResponse> = {
   },
   searchDocument: userSearchDocument,
   filters: (query) => [
-    query.role === undefined ? undefined : eq(users.role, query.role as string),
-    query.is_active === undefined ? undefined : eq(users.is_active, query.is_active as boolean),
+    equalsFilter(users.role, query.role),
+    equalsFilter(users.is_active, query.is_active),
   ],
 };

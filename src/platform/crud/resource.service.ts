@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable, PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Database, Executor, Transaction } from '../db/client.ts';
 import { likePattern, type Page } from '../http/pagination.ts';
@@ -75,6 +75,11 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
 
   async list(query: ListOptions & Record<string, unknown>): Promise<Page<Response>> {
     const { table, sortColumns, searchDocument } = this.definition;
+    if (query.search && !searchDocument) {
+      throw badRequest(`${this.definition.label} lists have no text search; use the filters.`, [
+        { field: 'query.search', message: 'is not supported by this list' },
+      ]);
+    }
     const conditions: Array<SQL | undefined> = [
       query.include_deleted ? undefined : isNull(table.deleted_at),
       query.search && searchDocument
@@ -89,7 +94,11 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
       .select({ row: table as PgTable, total: sql<number>`count(*) over()`.mapWith(Number) })
       .from(table as PgTable)
       .where(where)
-      .orderBy(query.sort.descending ? desc(sortColumn) : asc(sortColumn), asc(table.id))
+      // Records without a value go last in both directions.
+      .orderBy(
+        query.sort.descending ? sql`${sortColumn} DESC NULLS LAST` : asc(sortColumn),
+        asc(table.id),
+      )
       .limit(query.page_size)
       .offset(offset);
     let total = rows[0]?.total ?? 0;

@@ -3,30 +3,31 @@ import { z } from 'zod';
 /** A calendar date written YYYY-MM-DD that really exists (no 2025-02-30). */
 export const isoDate = z.iso.date({ message: 'must be a date written YYYY-MM-DD' });
 
+/** Blank text means "no value"; done before validation so the documented type stays string. */
+const blankToNull = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? null : value;
+
 /** Optional free text: trimmed, empty means "no value". */
 export const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .transform((value) => (value === '' ? null : value))
-    .nullable()
-    .optional();
+  z.preprocess(blankToNull, z.string().trim().max(max).nullable()).optional();
 
 export const requiredText = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
 
 export const emailAddress = z
   .email({ message: 'must be an e-mail address' })
   .max(254)
-  .transform((value) => value.toLowerCase());
+  .toLowerCase();
 
 export const phoneNumber = z
-  .string()
-  .trim()
-  .max(32)
-  .regex(/^[+()\d\s./-]*$/, 'may contain only digits, spaces and + ( ) . / -')
-  .transform((value) => (value === '' ? null : value))
-  .nullable()
+  .preprocess(
+    blankToNull,
+    z
+      .string()
+      .trim()
+      .max(32)
+      .regex(/^[+()\d\s./-]*$/, 'may contain only digits, spaces and + ( ) . / -')
+      .nullable(),
+  )
   .optional();
 
 /** A reference to another record by its integer id. */
