@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
+import proxyAddr from '@fastify/proxy-addr';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -13,6 +14,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Config } from './config.ts';
 import { attendanceRoutes } from './modules/attendance/attendance.routes.ts';
+import { registerAuditHooks } from './modules/audit/audit.hooks.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { coursesRoutes } from './modules/courses/courses.routes.ts';
 import { enrollmentsRoutes } from './modules/enrollments/enrollments.routes.ts';
@@ -28,13 +30,13 @@ import type { DatabaseHandle } from './platform/db/client.ts';
 import { registerAuthentication } from './platform/http/auth.ts';
 import { registerMetrics } from './platform/http/metrics.ts';
 import { registerProblemHandlers } from './platform/http/problems.ts';
-import { type ChangeRecorder, NO_RECORDING } from './platform/http/request-context.ts';
+import type { ChangeRecorder } from './platform/http/request-context.ts';
 import { createServices, type Services } from './services.ts';
 
 export interface AppDeps {
   config: Config;
   database: DatabaseHandle;
-  /** Receives every change inside its transaction (the audit trail). */
+  /** Receives every change inside its transaction; the audit trail unless a test replaces it. */
   recorder?: ChangeRecorder;
   /** Fastify logger options; tests pass false. */
   logger?: FastifyServerOptions['logger'];
@@ -48,7 +50,11 @@ export async function buildApp(
   deps: AppDeps,
 ): Promise<{ app: FastifyInstance; services: Services }> {
   const { config } = deps;
-  const services = createServices(deps.database.db, config, deps.recorder ?? NO_RECORDING);
+  const services = createServices(
+    deps.database.db,
+    config,
+    deps.recorder ? { recorder: deps.recorder } : {},
+  );
 
   const app = Fastify({
     logger: deps.logger ?? {
@@ -88,6 +94,9 @@ export async function buildApp(
   });
 
   registerProblemHandlers(app);
+  const trustedPeer =
+    config.trustedProxies.length > 0 ? proxyAddr.compile(config.trustedProxies) : null;
+  app.decorate('isTrustedPeer', (address: string) => trustedPeer?.(address, 0) ?? false);
   registerMetrics(app);
 
   await app.register(helmet, {
@@ -130,6 +139,7 @@ export async function buildApp(
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  registerAuditHooks(app, services.audit, { reads: config.audit.reads });
   registerAuthentication(app, {
     signer: services.signer,
     permissionsFor: (role) => services.roles.permissionsFor(role),

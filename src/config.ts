@@ -15,7 +15,7 @@ const optionalString = z
 const integer = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
-const _booleanFlag = (fallback: boolean) =>
+const booleanFlag = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
     .default(fallback ? 'true' : 'false')
@@ -85,7 +85,16 @@ const envSchema = z.object({
   METRICS_TOKEN: optionalString,
   SCHOOL_NAME: z.string().trim().min(1).max(200).default('Registrar School'),
   DEFAULT_LANGUAGE: z.enum(['en', 'el']).default('en'),
-  AUDIT_RETENTION_DAYS: integer(3650, 1, 36_500),
+  AUDIT_ENABLED: booleanFlag(true),
+  AUDIT_READS: booleanFlag(false),
+  AUDIT_RETENTION_DAYS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number of days, or unset to keep the audit trail forever')
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(36_500))
+      .optional(),
+  ),
   JOB_RETENTION_DAYS: integer(30, 1, 3650),
   JOB_CONCURRENCY: integer(2, 1, 64),
 });
@@ -116,11 +125,18 @@ export interface Config {
     rateLimitPerMinute: number;
   };
   metricsToken: string | undefined;
+  audit: {
+    /** Off only for benchmarks that measure what auditing costs. */
+    enabled: boolean;
+    /** Also record VIEW and SEARCH of students' personal data. */
+    reads: boolean;
+  };
   /** Defaults for the runtime settings an admin can change later (GET/PATCH /api/v1/settings). */
   settingsDefaults: {
     school_name: string;
     default_language: 'en' | 'el';
-    audit_retention_days: number;
+    /** Null keeps the audit trail forever. */
+    audit_retention_days: number | null;
     job_retention_days: number;
     job_concurrency: number;
   };
@@ -185,10 +201,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       rateLimitPerMinute: env.RATE_LIMIT_LOGIN_PER_MINUTE,
     },
     metricsToken: env.METRICS_TOKEN,
+    audit: { enabled: env.AUDIT_ENABLED, reads: env.AUDIT_READS },
     settingsDefaults: {
       school_name: env.SCHOOL_NAME,
       default_language: env.DEFAULT_LANGUAGE,
-      audit_retention_days: env.AUDIT_RETENTION_DAYS,
+      audit_retention_days: env.AUDIT_RETENTION_DAYS ?? null,
       job_retention_days: env.JOB_RETENTION_DAYS,
       job_concurrency: env.JOB_CONCURRENCY,
     },

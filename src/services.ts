@@ -1,5 +1,6 @@
 import type { Config } from './config.ts';
 import { createAttendanceService } from './modules/attendance/attendance.service.ts';
+import { AuditLogger } from './modules/audit/audit.logger.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { createCoursesService } from './modules/courses/courses.service.ts';
 import { createEnrollmentsService } from './modules/enrollments/enrollments.service.ts';
@@ -15,13 +16,21 @@ import type { ChangeRecorder } from './platform/http/request-context.ts';
 import { TokenSigner } from './platform/security/tokens.ts';
 
 /** Every service, wired once per process (or per test) around one database. */
-export function createServices(db: Database, config: Config, recorder: ChangeRecorder) {
+export function createServices(
+  db: Database,
+  config: Config,
+  options: { recorder?: ChangeRecorder } = {},
+) {
   const signer = new TokenSigner(config.jwtSecret, config.accessTokenTtlSeconds);
+  const audit = new AuditLogger(db, { enabled: config.audit.enabled });
+  // Tests may wrap the recorder (to force a failure after the write); it is the audit trail.
+  const recorder = options.recorder ?? audit;
   return {
     signer,
-    auth: new AuthService(db, signer, config),
-    roles: new RolesService(db),
-    settings: new SettingsService(db, config.settingsDefaults),
+    audit,
+    auth: new AuthService(db, signer, config, audit),
+    roles: new RolesService(db, audit),
+    settings: new SettingsService(db, config.settingsDefaults, audit),
     users: new UsersService(db, recorder),
     students: createStudentsService(db, recorder),
     courses: createCoursesService(db, recorder),

@@ -29,6 +29,7 @@ export function authRoutes(auth: AuthService, roles: RolesService, loginPerMinut
       {
         config: {
           access: 'public',
+          audit: { action: 'LOGIN', resource: 'SESSION' },
           rateLimit: { max: loginPerMinute, timeWindow: 60_000 },
         },
         schema: {
@@ -50,6 +51,8 @@ export function authRoutes(auth: AuthService, roles: RolesService, loginPerMinut
         },
       },
       async (request) => {
+        // A failed attempt is audited with the address tried (never the password).
+        request.auditOrigin = { userEmail: request.body.email.toLowerCase().slice(0, 254) };
         const { tokens } = await auth.login(
           request.body.email,
           request.body.password,
@@ -62,7 +65,11 @@ export function authRoutes(auth: AuthService, roles: RolesService, loginPerMinut
     app.post(
       '/auth/refresh',
       {
-        config: { access: 'public', rateLimit: { max: loginPerMinute * 4, timeWindow: 60_000 } },
+        config: {
+          access: 'public',
+          audit: { action: 'LOGIN', resource: 'SESSION' },
+          rateLimit: { max: loginPerMinute * 4, timeWindow: 60_000 },
+        },
         schema: {
           tags,
           summary: 'Exchange a refresh token for a new token pair',
@@ -81,7 +88,11 @@ export function authRoutes(auth: AuthService, roles: RolesService, loginPerMinut
     app.post(
       '/auth/logout',
       {
-        config: { access: 'signed-in', allowDuringPasswordChange: true },
+        config: {
+          access: 'signed-in',
+          allowDuringPasswordChange: true,
+          audit: { action: 'LOGOUT', resource: 'SESSION' },
+        },
         schema: {
           tags,
           summary: 'End this session (or every session with everywhere=true)',
@@ -96,7 +107,12 @@ export function authRoutes(auth: AuthService, roles: RolesService, loginPerMinut
       },
       async (request, reply) => {
         const actor = request.actor!;
-        await auth.logout(actor, request.body.refresh_token, request.body.everywhere);
+        await auth.logout(
+          actor,
+          request.body.refresh_token,
+          request.body.everywhere,
+          changeContextFrom(request),
+        );
         return reply.code(204).send(null);
       },
     );
@@ -129,6 +145,7 @@ export function authRoutes(auth: AuthService, roles: RolesService, loginPerMinut
         config: {
           access: 'signed-in',
           allowDuringPasswordChange: true,
+          audit: { action: 'PASSWORD_CHANGE', resource: 'USER' },
           rateLimit: { max: loginPerMinute, timeWindow: 60_000 },
         },
         schema: {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Config } from '../../config.ts';
-import type { Database } from '../../platform/db/client.ts';
+import type { Database, Executor } from '../../platform/db/client.ts';
 import { HttpProblem, unauthorized } from '../../platform/http/problems.ts';
 import type { Actor, ChangeContext } from '../../platform/http/request-context.ts';
 import {
@@ -14,6 +14,7 @@ import {
   newRefreshToken,
   type TokenSigner,
 } from '../../platform/security/tokens.ts';
+import { type AuditLogger, originFromContext } from '../audit/audit.logger.ts';
 import { type UserRow, users } from '../users/users.table.ts';
 import { refreshTokens, signInFailures } from './auth.table.ts';
 
@@ -37,6 +38,7 @@ export class AuthService {
       Config,
       'login' | 'refreshTokenTtlDays' | 'accessTokenTtlSeconds'
     >,
+    private readonly audit: AuditLogger,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -106,20 +108,35 @@ export class AuthService {
       await this.recordFailure(email);
       throw unauthorized(BAD_CREDENTIALS);
     }
-    await this.db.delete(signInFailures).where(eq(signInFailures.email, email));
-    await this.db.update(users).set({ last_login_at: this.now() }).where(eq(users.id, user.id));
-    const tokens = await this.issueTokens(user, randomUUID(), context);
+    const tokens = await this.db.transaction(async (tx) => {
+      await tx.delete(signInFailures).where(eq(signInFailures.email, email));
+      await tx.update(users).set({ last_login_at: this.now() }).where(eq(users.id, user.id));
+      await this.audit.append(
+        tx,
+        { ...originFromContext(context), userId: user.id, userEmail: user.email },
+        [
+          {
+            action: 'LOGIN',
+            resource: 'SESSION',
+            resourceId: user.id,
+            details: { method: 'password' },
+          },
+        ],
+      );
+      return this.issueTokens(tx, user, randomUUID(), context);
+    });
     return { tokens, user };
   }
 
   private async issueTokens(
+    executor: Executor,
     user: UserRow,
     familyId: string,
     context: ChangeContext,
   ): Promise<TokenPair> {
     const refresh = newRefreshToken();
     const refreshSeconds = this.config.refreshTokenTtlDays * 86_400;
-    await this.db.insert(refreshTokens).values({
+    await executor.insert(refreshTokens).values({
       user_id: user.id,
       family_id: familyId,
       token_hash: refresh.hash,
@@ -172,7 +189,21 @@ export class AuthService {
       .from(users)
       .where(and(eq(users.id, stored.user_id), isNull(users.deleted_at)));
     if (!user?.is_active) throw unauthorized('This account is no longer active.');
-    return this.issueTokens(user, stored.family_id, context);
+    return this.db.transaction(async (tx) => {
+      await this.audit.append(
+        tx,
+        { ...originFromContext(context), userId: user.id, userEmail: user.email },
+        [
+          {
+            action: 'LOGIN',
+            resource: 'SESSION',
+            resourceId: user.id,
+            details: { method: 'refresh' },
+          },
+        ],
+      );
+      return this.issueTokens(tx, user, stored.family_id, context);
+    });
   }
 
   private async revokeFamily(familyId: string): Promise<void> {
@@ -183,7 +214,16 @@ export class AuthService {
   }
 
   /** Ends the session the refresh token belongs to, or every session of the user. */
-  async logout(actor: Actor, refreshToken: string | undefined, everywhere: boolean): Promise<void> {
+  async logout(
+    actor: Actor,
+    refreshToken: string | undefined,
+    everywhere: boolean,
+    context: ChangeContext,
+  ): Promise<void> {
+    await this.audit.logAction(
+      { action: 'LOGOUT', resource: 'SESSION', resourceId: actor.id, details: { everywhere } },
+      originFromContext(context),
+    );
     if (everywhere || !refreshToken) {
       await this.db
         .update(refreshTokens)
@@ -245,20 +285,27 @@ export class AuthService {
       );
     }
     const now = this.now();
-    const [updated] = await this.db
-      .update(users)
-      .set({
-        password_hash: await hashPassword(nextPassword),
-        must_change_password: false,
-        password_changed_at: now,
-      })
-      .where(eq(users.id, user.id))
-      .returning();
-    await this.db
-      .update(refreshTokens)
-      .set({ revoked_at: now })
-      .where(and(eq(refreshTokens.user_id, user.id), isNull(refreshTokens.revoked_at)));
-    if (!updated) throw unauthorized('This account is no longer active.');
-    return this.issueTokens(updated, randomUUID(), context);
+    const passwordHash = await hashPassword(nextPassword);
+    return this.db.transaction(async (tx) => {
+      const [updated] = await tx
+        .update(users)
+        .set({ password_hash: passwordHash, must_change_password: false, password_changed_at: now })
+        .where(eq(users.id, user.id))
+        .returning();
+      if (!updated) throw unauthorized('This account is no longer active.');
+      await tx
+        .update(refreshTokens)
+        .set({ revoked_at: now })
+        .where(and(eq(refreshTokens.user_id, user.id), isNull(refreshTokens.revoked_at)));
+      await this.audit.append(tx, originFromContext(context), [
+        {
+          action: 'PASSWORD_CHANGE',
+          resource: 'USER',
+          resourceId: user.id,
+          details: { forced: user.must_change_password },
+        },
+      ]);
+      return this.issueTokens(tx, updated, randomUUID(), context);
+    });
   }
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { commonErrorResponses, problemSchema } from '../../platform/http/problems.ts';
+import { changeContextFrom } from '../../platform/http/request-context.ts';
 import { GRANT_PATTERN, PERMISSIONS } from './permissions.ts';
 import type { RolesService } from './roles.service.ts';
 
@@ -58,7 +59,10 @@ export function rolesRoutes(service: RolesService) {
     app.put(
       '/roles/:name',
       {
-        config: { access: 'roles:write' },
+        config: {
+          access: 'roles:write',
+          audit: { action: 'PERMISSION_CHANGE', resource: 'SYSTEM' },
+        },
         schema: {
           tags,
           summary: 'Create or replace a custom role',
@@ -70,13 +74,16 @@ export function rolesRoutes(service: RolesService) {
           response: { 200: roleSchema, ...commonErrorResponses },
         },
       },
-      async (request) => (await service.put(request.params.name, request.body)).role,
+      async (request) => service.put(request.params.name, request.body, changeContextFrom(request)),
     );
 
     app.delete(
       '/roles/:name',
       {
-        config: { access: 'roles:write' },
+        config: {
+          access: 'roles:write',
+          audit: { action: 'PERMISSION_CHANGE', resource: 'SYSTEM' },
+        },
         schema: {
           tags,
           summary: 'Delete a custom role that no user holds',
@@ -90,7 +97,7 @@ export function rolesRoutes(service: RolesService) {
         },
       },
       async (request, reply) => {
-        await service.remove(request.params.name);
+        await service.remove(request.params.name, changeContextFrom(request));
         return reply.code(204).send(null);
       },
     );

@@ -1,6 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client.ts';
 import { conflict, forbidden, notFound } from '../../platform/http/problems.ts';
+import { type ChangeContext, SYSTEM_CONTEXT } from '../../platform/http/request-context.ts';
+import { type AuditLogger, originFromContext } from '../audit/audit.logger.ts';
 import { users } from '../users/users.table.ts';
 import { BUILTIN_ROLES } from './permissions.ts';
 import { type RoleRow, roles } from './roles.table.ts';
@@ -31,7 +33,10 @@ const CACHE_TTL_MS = 5_000;
 export class RolesService {
   private readonly cache = new Map<string, { permissions: string[] | undefined; at: number }>();
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly audit?: AuditLogger,
+  ) {}
 
   /** Writes the built-in roles' grants as this version of Registrar defines them. */
   async ensureBuiltinRoles(): Promise<void> {
@@ -83,22 +88,38 @@ export class RolesService {
   async put(
     name: string,
     input: { description: string; permissions: string[] },
-  ): Promise<{ role: RoleResponse; previous: RoleResponse | null }> {
+    context: ChangeContext = SYSTEM_CONTEXT,
+  ): Promise<RoleResponse> {
     if (name in BUILTIN_ROLES) {
       throw forbidden(`The built-in role ${name} cannot be changed; create a custom role instead.`);
     }
-    const previous = await this.get(name).catch(() => null);
-    const [row] = await this.db
-      .insert(roles)
-      .values({ name, ...input, is_builtin: false })
-      .onConflictDoUpdate({ target: roles.name, set: input })
-      .returning();
+    const role = await this.db.transaction(async (tx) => {
+      const [previous] = await tx.select().from(roles).where(eq(roles.name, name)).for('update');
+      const [row] = await tx
+        .insert(roles)
+        .values({ name, ...input, is_builtin: false })
+        .onConflictDoUpdate({ target: roles.name, set: input })
+        .returning();
+      if (!row) throw notFound('Role', name);
+      await this.audit?.append(tx, originFromContext(context), [
+        {
+          action: 'PERMISSION_CHANGE',
+          resource: 'SYSTEM',
+          resourceId: name,
+          details: { role: name, operation: previous ? 'update' : 'create' },
+          oldValues: previous
+            ? { description: previous.description, permissions: previous.permissions }
+            : null,
+          newValues: { description: row.description, permissions: row.permissions },
+        },
+      ]);
+      return toRoleResponse(row);
+    });
     this.cache.delete(name);
-    if (!row) throw notFound('Role', name);
-    return { role: toRoleResponse(row), previous };
+    return role;
   }
 
-  async remove(name: string): Promise<void> {
+  async remove(name: string, context: ChangeContext = SYSTEM_CONTEXT): Promise<void> {
     if (name in BUILTIN_ROLES) throw forbidden(`The built-in role ${name} cannot be deleted.`);
     const [inUse] = await this.db
       .select({ count: sql<number>`count(*)`.mapWith(Number) })
@@ -109,8 +130,19 @@ export class RolesService {
         `Role ${name} is held by ${inUse?.count} user(s); move them to another role first.`,
       );
     }
-    const deleted = await this.db.delete(roles).where(eq(roles.name, name)).returning();
-    if (deleted.length === 0) throw notFound('Role', name);
+    await this.db.transaction(async (tx) => {
+      const [deleted] = await tx.delete(roles).where(eq(roles.name, name)).returning();
+      if (!deleted) throw notFound('Role', name);
+      await this.audit?.append(tx, originFromContext(context), [
+        {
+          action: 'PERMISSION_CHANGE',
+          resource: 'SYSTEM',
+          resourceId: name,
+          details: { role: name, operation: 'delete' },
+          oldValues: { description: deleted.description, permissions: deleted.permissions },
+        },
+      ]);
+    });
     this.cache.delete(name);
   }
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { commonErrorResponses } from '../../platform/http/problems.ts';
+import { changeContextFrom } from '../../platform/http/request-context.ts';
 import { type SettingsService, settingsPatchSchema, settingsSchema } from './settings.service.ts';
 
 const tags = ['Settings'];
@@ -25,7 +26,10 @@ export function settingsRoutes(service: SettingsService) {
     app.patch(
       '/settings',
       {
-        config: { access: 'settings:write' },
+        config: {
+          access: 'settings:write',
+          audit: { action: 'CONFIG_CHANGE', resource: 'SYSTEM' },
+        },
         schema: {
           tags,
           summary: 'Change runtime settings; takes effect without a restart',
@@ -33,7 +37,7 @@ export function settingsRoutes(service: SettingsService) {
           response: { 200: settingsSchema, ...commonErrorResponses },
         },
       },
-      async (request) => (await service.update(request.body, request.actor?.id ?? null)).settings,
+      async (request) => (await service.update(request.body, changeContextFrom(request))).settings,
     );
   };
 }

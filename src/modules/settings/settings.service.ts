@@ -1,13 +1,21 @@
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/db/client.ts';
+import { type ChangeContext, SYSTEM_CONTEXT } from '../../platform/http/request-context.ts';
+import { type AuditLogger, originFromContext } from '../audit/audit.logger.ts';
 import { settings } from './settings.table.ts';
 
 export const settingsSchema = z
   .object({
     school_name: z.string().trim().min(1).max(200),
     default_language: z.enum(['en', 'el']),
-    audit_retention_days: z.number().int().min(1).max(36_500),
+    audit_retention_days: z
+      .number()
+      .int()
+      .min(1)
+      .max(36_500)
+      .nullable()
+      .describe('Days an audit entry is kept before it is archived; null keeps it forever'),
     job_retention_days: z.number().int().min(1).max(3650),
     job_concurrency: z.number().int().min(1).max(64),
   })
@@ -22,6 +30,7 @@ export class SettingsService {
   constructor(
     private readonly db: Database,
     private readonly defaults: Config['settingsDefaults'],
+    private readonly audit?: AuditLogger,
   ) {}
 
   async get(): Promise<Settings> {
@@ -39,9 +48,10 @@ export class SettingsService {
 
   async update(
     patch: Partial<Settings>,
-    userId: number | null,
+    context: ChangeContext = SYSTEM_CONTEXT,
   ): Promise<{ settings: Settings; previous: Settings }> {
     const previous = await this.get();
+    const userId = context.actor?.id ?? null;
     await this.db.transaction(async (tx) => {
       for (const [key, value] of Object.entries(patch)) {
         if (value === undefined) continue;
@@ -53,6 +63,16 @@ export class SettingsService {
             set: { value, updated_by: userId, updated_at: new Date() },
           });
       }
+      const changed = Object.keys(patch) as Array<keyof Settings>;
+      await this.audit?.append(tx, originFromContext(context), [
+        {
+          action: 'CONFIG_CHANGE',
+          resource: 'SYSTEM',
+          resourceId: 'settings',
+          oldValues: Object.fromEntries(changed.map((key) => [key, previous[key]])),
+          newValues: Object.fromEntries(changed.map((key) => [key, patch[key]])),
+        },
+      ]);
     });
     return { settings: await this.get(), previous };
   }

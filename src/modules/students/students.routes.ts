@@ -20,6 +20,7 @@ export function studentsRoutes(service: StudentsService) {
       create: studentCreateSchema,
       update: studentUpdateSchema,
       listQuery: studentListQuerySchema,
+      auditReads: true,
     });
   };
 }

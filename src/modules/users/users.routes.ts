@@ -52,7 +52,7 @@ export function usersRoutes(service: UsersService) {
     app.post(
       '/users',
       {
-        config: { access: 'users:write' },
+        config: { access: 'users:write', audit: { action: 'CREATE', resource: 'USER' } },
         schema: {
           tags,
           summary: 'Create a user',
@@ -72,7 +72,7 @@ export function usersRoutes(service: UsersService) {
     app.patch(
       '/users/:id',
       {
-        config: { access: 'users:write' },
+        config: { access: 'users:write', audit: { action: 'UPDATE', resource: 'USER' } },
         schema: {
           tags,
           summary: 'Change a user: name, e-mail, role, active flag, or reset the password',
@@ -93,7 +93,7 @@ export function usersRoutes(service: UsersService) {
     app.delete(
       '/users/:id',
       {
-        config: { access: 'users:write' },
+        config: { access: 'users:write', audit: { action: 'DELETE', resource: 'USER' } },
         schema: {
           tags,
           summary: 'Delete a user (soft) and end their sessions',
@@ -110,7 +110,7 @@ export function usersRoutes(service: UsersService) {
     app.post(
       '/users/:id/restore',
       {
-        config: { access: 'users:write' },
+        config: { access: 'users:write', audit: { action: 'UPDATE', resource: 'USER' } },
         schema: {
           tags,
           summary: 'Restore a deleted user',

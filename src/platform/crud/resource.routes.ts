@@ -33,6 +33,8 @@ export interface ResourceRoutesOptions<
   update: z.ZodType<Partial<T['$inferInsert']>>;
   /** The list's query string: page fields, sort and the resource's filters. */
   listQuery: z.ZodType<ListOptions & Record<string, unknown>>;
+  /** Record VIEW and SEARCH of these records when AUDIT_READS is on (personal data). */
+  auditReads?: boolean;
   /** Lists of this resource under a parent, e.g. GET /students/{id}/grades. */
   nested?: Array<{
     parentPath: string;
@@ -55,11 +57,16 @@ export function registerResourceRoutes<
   const { path, tag, service, read, write } = options;
   const label = service.label;
   const itemResponses = { ...commonErrorResponses, 404: problemSchema };
+  const { resource } = service;
+  const searchRead = options.auditReads
+    ? { auditRead: { action: 'SEARCH' as const, resource } }
+    : {};
+  const viewRead = options.auditReads ? { auditRead: { action: 'VIEW' as const, resource } } : {};
 
   app.get(
     path,
     {
-      config: { access: read },
+      config: { access: read, ...searchRead },
       schema: {
         tags: [tag],
         summary: `List ${label.toLowerCase()} records`,
@@ -94,7 +101,7 @@ export function registerResourceRoutes<
   app.get(
     `${path}/:id`,
     {
-      config: { access: read },
+      config: { access: read, ...viewRead },
       schema: {
         tags: [tag],
         summary: `Get one ${label.toLowerCase()}`,
@@ -112,7 +119,7 @@ export function registerResourceRoutes<
   app.post(
     path,
     {
-      config: { access: write },
+      config: { access: write, audit: { action: 'CREATE', resource } },
       schema: {
         tags: [tag],
         summary: `Create a ${label.toLowerCase()}`,
@@ -134,7 +141,7 @@ export function registerResourceRoutes<
   app.patch(
     `${path}/:id`,
     {
-      config: { access: write },
+      config: { access: write, audit: { action: 'UPDATE', resource } },
       schema: {
         tags: [tag],
         summary: `Change some fields of a ${label.toLowerCase()}`,
@@ -159,7 +166,7 @@ export function registerResourceRoutes<
   app.delete(
     `${path}/:id`,
     {
-      config: { access: write },
+      config: { access: write, audit: { action: 'DELETE', resource } },
       schema: {
         tags: [tag],
         summary: `Delete a ${label.toLowerCase()} (soft: it can be restored)`,
@@ -176,7 +183,7 @@ export function registerResourceRoutes<
   app.post(
     `${path}/:id/restore`,
     {
-      config: { access: write },
+      config: { access: write, audit: { action: 'UPDATE', resource } },
       schema: {
         tags: [tag],
         summary: `Restore a deleted ${label.toLowerCase()}`,

@@ -1,5 +1,6 @@
 import { and, asc, eq, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable, PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import type { AuditResource } from '../../modules/audit/audit.constants.ts';
 import type { Database, Executor, Transaction } from '../db/client.ts';
 import { likePattern, type Page } from '../http/pagination.ts';
 import { badRequest, conflict, notFound } from '../http/problems.ts';
@@ -18,7 +19,7 @@ export interface ListOptions {
 
 export interface ResourceDefinition<T extends ResourceTable, Response> {
   /** Audit resource name (STUDENT, COURSE, …). */
-  resource: string;
+  resource: AuditResource;
   /** What a person calls one record ("Student"), for messages. */
   label: string;
   table: T;
@@ -71,6 +72,10 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
 
   get label() {
     return this.definition.label;
+  }
+
+  get resource() {
+    return this.definition.resource;
   }
 
   async list(query: ListOptions & Record<string, unknown>): Promise<Page<Response>> {

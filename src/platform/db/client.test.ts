@@ -25,6 +25,8 @@ describe('migrations', () => {
     );
     expect(tables.map((row) => row.table_name)).toEqual([
       'attendance',
+      'audit_chain_head',
+      'audit_logs',
       'course_enrollments',
       'courses',
       'daily_performances',

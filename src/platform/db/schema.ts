@@ -1,5 +1,6 @@
 // Every table, for Drizzle's relational queries and for drizzle-kit's migration generator.
 export { attendance } from '../../modules/attendance/attendance.table.ts';
+export { auditChainHead, auditLogs } from '../../modules/audit/audit.table.ts';
 export { refreshTokens, signInFailures } from '../../modules/auth/auth.table.ts';
 export { courses } from '../../modules/courses/courses.table.ts';
 export { courseEnrollments } from '../../modules/enrollments/enrollments.table.ts';

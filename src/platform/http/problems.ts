@@ -63,7 +63,15 @@ export const commonErrorResponses = {
   403: problemSchema,
 } as const;
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The detail of the problem this request answered with, for the failure's audit entry. */
+    problemDetail: string | null;
+  }
+}
+
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: HttpProblem) {
+  request.problemDetail = problem.detail;
   const body: Problem = {
     type: `${PROBLEM_TYPE_BASE}${problem.slug}`,
     title: problem.title,
@@ -162,6 +170,7 @@ export function problemFromDatabaseError(error: unknown): HttpProblem | undefine
 }
 
 export function registerProblemHandlers(app: FastifyInstance) {
+  app.decorateRequest('problemDetail', null);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
       request,

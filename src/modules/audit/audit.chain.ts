@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import type { AuditRow } from './audit.table.ts';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** JSON with object keys sorted at every depth, so equal values always hash the same. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The fields an entry's hash covers: everything but the hashes themselves. */
+export type ChainedFields = Omit<AuditRow, 'prev_hash' | 'hash'>;
+
+export function entryHash(prevHash: string, entry: ChainedFields): string {
+  const covered: ChainedFields = {
+    id: entry.id,
+    action: entry.action,
+    resource: entry.resource,
+    resource_id: entry.resource_id,
+    user_id: entry.user_id,
+    user_email: entry.user_email,
+    ip_address: entry.ip_address,
+    user_agent: entry.user_agent,
+    details: entry.details,
+    success: entry.success,
+    error_message: entry.error_message,
+    timestamp: entry.timestamp,
+    request_id: entry.request_id,
+    old_values: entry.old_values,
+    new_values: entry.new_values,
+  };
+  return createHash('sha256').update(prevHash).update(canonicalJson(covered)).digest('hex');
+}
+
+export type ChainProblemKind = 'altered' | 'missing' | 'relinked' | 'inserted';
+
+export interface ChainProblem {
+  id: number;
+  kind: ChainProblemKind;
+  message: string;
+}
+
+/**
+ * Checks a run of entries in id order against the hash before it. Names each entry that was
+ * altered (its hash no longer matches its content), missing (a gap in the ids) or relinked
+ * (its prev_hash does not match the entry before it: inserted or reordered).
+ */
+export class ChainVerifier {
+  readonly problems: ChainProblem[] = [];
+  checked = 0;
+  private previousId: number;
+  private previousHash: string;
+
+  constructor(anchorId: number, anchorHash: string) {
+    this.previousId = anchorId;
+    this.previousHash = anchorHash;
+  }
+
+  add(row: AuditRow): void {
+    this.checked++;
+    if (row.id !== this.previousId + 1) {
+      const first = this.previousId + 1;
+      const last = row.id - 1;
+      this.problems.push({
+        id: first,
+        kind: 'missing',
+        message:
+          first === last
+            ? `entry ${first} is missing`
+            : `entries ${first} to ${last} are missing (${last - first + 1} entries)`,
+      });
+    } else if (row.prev_hash !== this.previousHash) {
+      this.problems.push({
+        id: row.id,
+        kind: 'relinked',
+        message: `entry ${row.id} does not follow entry ${this.previousId} (prev_hash differs)`,
+      });
+    }
+    if (entryHash(row.prev_hash, row) !== row.hash) {
+      this.problems.push({
+        id: row.id,
+        kind: 'altered',
+        message: `entry ${row.id} was changed after it was written (hash differs)`,
+      });
+    }
+    this.previousId = row.id;
+    this.previousHash = row.hash;
+  }
+
+  /** The chain must end where the head says it does: no entries cut off or added at the end. */
+  finish(lastId: number, lastHash: string): void {
+    if (this.previousId > lastId) {
+      this.problems.push({
+        id: lastId + 1,
+        kind: 'inserted',
+        message: `entries ${lastId + 1} to ${this.previousId} were added behind the chain head`,
+      });
+    } else if (this.previousId < lastId) {
+      this.problems.push({
+        id: this.previousId + 1,
+        kind: 'missing',
+        message: `entries ${this.previousId + 1} to ${lastId} are missing from the end`,
+      });
+    } else if (this.previousId === lastId && this.previousHash !== lastHash) {
+      this.problems.push({
+        id: lastId,
+        kind: 'altered',
+        message: `entry ${lastId} does not match the chain head`,
+      });
+    }
+  }
+}

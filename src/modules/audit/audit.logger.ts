@@ -1,0 +1,194 @@
+import { asc, eq, gt } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
+import type { Database, Executor, Transaction } from '../../platform/db/client.ts';
+import {
+  type ChangeContext,
+  type ChangeRecorder,
+  changeContextFrom,
+  type RecordedChange,
+} from '../../platform/http/request-context.ts';
+import { ChainVerifier, entryHash } from './audit.chain.ts';
+import type { AuditAction, AuditResource } from './audit.constants.ts';
+import { type AuditRow, auditChainHead, auditLogs } from './audit.table.ts';
+
+export interface AuditEntryInput {
+  action: AuditAction;
+  resource: AuditResource;
+  resourceId?: string | number | null;
+  details?: Record<string, unknown> | null;
+  success?: boolean;
+  errorMessage?: string | null;
+  oldValues?: Record<string, unknown> | null;
+  newValues?: Record<string, unknown> | null;
+}
+
+/** Who and where, for entries that do not come from a request (jobs, system routines). */
+export interface AuditOrigin {
+  userId?: number | null;
+  userEmail?: string | null;
+  ipAddress?: string | null;
+  userAgent?: string | null;
+  requestId?: string | null;
+}
+
+export interface VerificationReport {
+  valid: boolean;
+  checked: number;
+  first_id: number | null;
+  last_id: number;
+  /** The first broken link, or null. */
+  first_problem: { id: number; kind: string; message: string } | null;
+  problems: Array<{ id: number; kind: string; message: string }>;
+  duration_ms: number;
+}
+
+const MAX_TEXT = 2000;
+const truncate = (value: string | null | undefined, max = MAX_TEXT) =>
+  value == null ? null : value.length > max ? `${value.slice(0, max - 1)}…` : value;
+
+/** PostgreSQL text cannot hold NUL characters; drop them rather than lose the entry. */
+function jsonSafe<T>(value: T): T {
+  if (value == null) return value;
+  return JSON.parse(JSON.stringify(value).replace(/\\u0000/g, '')) as T;
+}
+
+export function originFromContext(context: ChangeContext): AuditOrigin {
+  return {
+    userId: context.actor?.id ?? null,
+    userEmail: context.actor?.email ?? null,
+    ipAddress: context.ipAddress,
+    userAgent: context.userAgent,
+    requestId: context.requestId,
+  };
+}
+
+/**
+ * Writes the audit trail. Every append locks the chain head, so entries get consecutive ids
+ * and each hash covers the one before it. Called inside the transaction of the change it
+ * records (record, append) or in a transaction of its own (logFromRequest, logAction).
+ */
+export class AuditLogger implements ChangeRecorder {
+  constructor(
+    private readonly db: Database,
+    private readonly options: { enabled: boolean; now?: () => Date } = { enabled: true },
+  ) {}
+
+  get enabled(): boolean {
+    return this.options.enabled;
+  }
+
+  /** Appends entries to the chain inside the caller's transaction. */
+  async append(tx: Transaction, origin: AuditOrigin, entries: AuditEntryInput[]): Promise<void> {
+    if (!this.options.enabled || entries.length === 0) return;
+    const [head] = await tx
+      .select()
+      .from(auditChainHead)
+      .where(eq(auditChainHead.id, 1))
+      .for('update');
+    if (!head) throw new Error('audit_chain_head is missing; run the migrations');
+    const timestamp = this.options.now?.() ?? new Date();
+    let lastId = head.last_id;
+    let lastHash = head.last_hash;
+    const rows: AuditRow[] = entries.map((entry) => {
+      const fields = {
+        id: ++lastId,
+        action: entry.action,
+        resource: entry.resource,
+        resource_id: entry.resourceId == null ? null : String(entry.resourceId),
+        user_id: origin.userId ?? null,
+        user_email: origin.userEmail ?? null,
+        ip_address: origin.ipAddress ?? null,
+        user_agent: truncate(origin.userAgent, 500),
+        details: jsonSafe(entry.details ?? null),
+        success: entry.success ?? true,
+        error_message: truncate(entry.errorMessage),
+        timestamp,
+        request_id: origin.requestId ?? null,
+        old_values: jsonSafe(entry.oldValues ?? null),
+        new_values: jsonSafe(entry.newValues ?? null),
+      };
+      const row = { ...fields, prev_hash: lastHash, hash: entryHash(lastHash, fields) };
+      lastHash = row.hash;
+      return row;
+    });
+    // Large batches go in slices to stay under the bind-parameter limit.
+    for (let start = 0; start < rows.length; start += 1000) {
+      await tx.insert(auditLogs).values(rows.slice(start, start + 1000));
+    }
+    await tx
+      .update(auditChainHead)
+      .set({ last_id: lastId, last_hash: lastHash })
+      .where(eq(auditChainHead.id, 1));
+  }
+
+  /** The ChangeRecorder side: one entry per changed record, in the change's transaction. */
+  async record(tx: Transaction, change: RecordedChange): Promise<void> {
+    await this.append(tx, originFromContext(change.context), [toEntry(change)]);
+  }
+
+  /** An entry in its own transaction, with user, address and request id from the request. */
+  async logFromRequest(request: FastifyRequest, entry: AuditEntryInput, origin: AuditOrigin = {}) {
+    await this.logAction(entry, { ...originFromContext(changeContextFrom(request)), ...origin });
+  }
+
+  /** An entry for jobs and system work, in its own transaction unless one is given. */
+  async logAction(entry: AuditEntryInput, origin: AuditOrigin = {}, tx?: Transaction) {
+    if (!this.options.enabled) return;
+    if (tx) return this.append(tx, origin, [entry]);
+    await this.db.transaction((own) => this.append(own, origin, [entry]));
+  }
+
+  /** Walks the whole chain in id order and reports every broken link. */
+  async verify(executor: Executor = this.db): Promise<VerificationReport> {
+    const started = performance.now();
+    const [head] = await executor.select().from(auditChainHead).where(eq(auditChainHead.id, 1));
+    if (!head) throw new Error('audit_chain_head is missing; run the migrations');
+    const verifier = new ChainVerifier(head.anchor_id, head.anchor_hash);
+    let firstId: number | null = null;
+    let after = head.anchor_id > 0 ? head.anchor_id : -1;
+    for (;;) {
+      const page = await executor
+        .select()
+        .from(auditLogs)
+        .where(gt(auditLogs.id, after))
+        .orderBy(asc(auditLogs.id))
+        .limit(5000);
+      for (const row of page) {
+        firstId ??= row.id;
+        verifier.add(row);
+      }
+      const last = page.at(-1);
+      if (!last || page.length < 5000) break;
+      after = last.id;
+    }
+    verifier.finish(head.last_id, head.last_hash);
+    return {
+      valid: verifier.problems.length === 0,
+      checked: verifier.checked,
+      first_id: firstId,
+      last_id: head.last_id,
+      first_problem: verifier.problems[0] ?? null,
+      problems: verifier.problems.slice(0, 100),
+      duration_ms: Math.round(performance.now() - started),
+    };
+  }
+}
+
+/**
+ * How a committed change reads in the audit trail. A restore is an UPDATE that says so; a
+ * change of a user's role is a PERMISSION_CHANGE.
+ */
+function toEntry(change: RecordedChange): AuditEntryInput {
+  const roleChanged =
+    change.resource === 'USER' && change.action === 'UPDATE' && 'role' in (change.newValues ?? {});
+  const action: AuditAction =
+    change.action === 'RESTORE' ? 'UPDATE' : roleChanged ? 'PERMISSION_CHANGE' : change.action;
+  return {
+    action,
+    resource: change.resource,
+    resourceId: change.resourceId,
+    oldValues: change.oldValues,
+    newValues: change.newValues,
+    details: change.action === 'RESTORE' ? { operation: 'restore' } : null,
+  };
+}

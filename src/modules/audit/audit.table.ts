@@ -1,0 +1,64 @@
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+import type { AuditAction, AuditResource } from './audit.constants.ts';
+
+/**
+ * The audit trail. Append-only (a trigger refuses UPDATE and DELETE outside the retention
+ * routine) and hash-chained: ids are assigned gap-free under the chain head's lock, and
+ * hash = SHA-256(prev_hash + canonical JSON of the entry).
+ */
+export const auditLogs = pgTable(
+  'audit_logs',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey(),
+    action: text('action').$type<AuditAction>().notNull(),
+    resource: text('resource').$type<AuditResource>().notNull(),
+    resource_id: text('resource_id'),
+    user_id: integer('user_id'),
+    user_email: text('user_email'),
+    ip_address: text('ip_address'),
+    user_agent: text('user_agent'),
+    details: jsonb('details').$type<Record<string, unknown>>(),
+    success: boolean('success').notNull().default(true),
+    error_message: text('error_message'),
+    timestamp: timestamp('timestamp', { withTimezone: true }).notNull(),
+    request_id: text('request_id'),
+    old_values: jsonb('old_values').$type<Record<string, unknown>>(),
+    new_values: jsonb('new_values').$type<Record<string, unknown>>(),
+    prev_hash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (table) => [
+    // The contract's three composite indexes, each ending in timestamp so the filtered,
+    // newest-first pages read straight from the index.
+    index('idx_audit_user_action').on(table.user_id, table.action, table.timestamp),
+    index('idx_audit_resource_action').on(table.resource, table.action, table.timestamp),
+    index('idx_audit_timestamp_action').on(table.timestamp, table.action),
+    index('idx_audit_resource_record').on(table.resource, table.resource_id, table.id),
+    index('idx_audit_request_id').on(table.request_id),
+    index('idx_audit_user_email').on(table.user_email),
+  ],
+);
+
+export type AuditRow = typeof auditLogs.$inferSelect;
+
+/**
+ * One row: the newest link of the chain. Writers lock it (SELECT … FOR UPDATE), which
+ * serialises appends and gives ids with no gaps. `anchor_*` record where the chain now
+ * starts once retention has archived older entries.
+ */
+export const auditChainHead = pgTable('audit_chain_head', {
+  id: integer('id').primaryKey(),
+  last_id: bigint('last_id', { mode: 'number' }).notNull(),
+  last_hash: text('last_hash').notNull(),
+  anchor_id: bigint('anchor_id', { mode: 'number' }).notNull(),
+  anchor_hash: text('anchor_hash').notNull(),
+});
