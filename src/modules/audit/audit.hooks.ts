@@ -47,7 +47,9 @@ export function registerAuditHooks(
     }
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  // onSend, not onResponse: the entry is written before the client hears the answer, so a
+  // client that saw a failure can always find its record.
+  app.addHook('onSend', async (request, reply) => {
     const config = request.routeOptions.config;
     try {
       if (config.audit && reply.statusCode >= 400) {
@@ -77,7 +79,7 @@ export function registerAuditHooks(
         });
       }
     } catch (error) {
-      // The answer has gone out; a lost failure entry must be loud in the logs.
+      // Never turn the answer into a different one; a lost entry must be loud in the logs.
       request.log.error({ err: error }, 'could not write the audit entry of a failed request');
     }
   });
