@@ -1,5 +1,9 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  makeCourse as makeCourseWith,
+  makeStudent as makeStudentWith,
+} from '../../../test/support/factories.ts';
 import { createTestApp, type TestApp } from '../../../test/support/test-app.ts';
 import { SYSTEM_CONTEXT } from '../../platform/http/request-context.ts';
 
@@ -16,21 +20,8 @@ afterAll(async () => {
   await t.close();
 });
 
-let sequence = 0;
-async function makeStudent() {
-  sequence += 1;
-  return t.services.students.create(
-    { student_id: `AT-S${sequence}`, first_name: 'Γιώργος', last_name: `Student${sequence}` },
-    SYSTEM_CONTEXT,
-  );
-}
-async function makeCourse() {
-  sequence += 1;
-  return t.services.courses.create(
-    { course_code: `AT-C${sequence}`, course_name: `Course ${sequence}`, semester: 'Fall 2025' },
-    SYSTEM_CONTEXT,
-  );
-}
+const makeStudent = () => makeStudentWith(t.services);
+const makeCourse = () => makeCourseWith(t.services);
 
 /** Each call marks a different day unless told otherwise, so marks do not collide. */
 let day = 0;

@@ -1,5 +1,9 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  makeCourse as makeCourseWith,
+  makeStudent as makeStudentWith,
+} from '../../../test/support/factories.ts';
 import { createTestApp, type TestApp } from '../../../test/support/test-app.ts';
 import { SYSTEM_CONTEXT } from '../../platform/http/request-context.ts';
 
@@ -12,26 +16,8 @@ afterAll(async () => {
   await t.close();
 });
 
-let sequence = 0;
-async function makeStudent() {
-  sequence += 1;
-  return t.services.students.create(
-    { student_id: `EN-S${sequence}`, first_name: 'Νίκος', last_name: `Student${sequence}` },
-    SYSTEM_CONTEXT,
-  );
-}
-async function makeCourse(overrides: { semester?: string } = {}) {
-  sequence += 1;
-  return t.services.courses.create(
-    {
-      course_code: `EN-C${sequence}`,
-      course_name: `Course ${sequence}`,
-      semester: 'Fall 2025',
-      ...overrides,
-    },
-    SYSTEM_CONTEXT,
-  );
-}
+const makeStudent = () => makeStudentWith(t.services);
+const makeCourse = (overrides: { semester?: string } = {}) => makeCourseWith(t.services, overrides);
 
 function enroll(payload: Record<string, unknown>, as: 'admin' | 'teacher' | 'viewer' = 'admin') {
   return t.request({ method: 'POST', url: '/api/v1/enrollments', payload, as });

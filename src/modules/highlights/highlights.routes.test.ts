@@ -1,5 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeStudent as makeStudentWith } from '../../../test/support/factories.ts';
 import { createTestApp, type TestApp } from '../../../test/support/test-app.ts';
 import { SYSTEM_CONTEXT } from '../../platform/http/request-context.ts';
 
@@ -14,14 +15,7 @@ afterAll(async () => {
   await t.close();
 });
 
-let sequence = 0;
-async function makeStudent() {
-  sequence += 1;
-  return t.services.students.create(
-    { student_id: `HL-S${sequence}`, first_name: 'Δημήτρης', last_name: `Student${sequence}` },
-    SYSTEM_CONTEXT,
-  );
-}
+const makeStudent = () => makeStudentWith(t.services);
 
 const highlight = (overrides: Record<string, unknown> = {}) => ({
   student_id: studentId,
