@@ -15,6 +15,7 @@ import {
 import type { Config } from './config.ts';
 import { attendanceRoutes } from './modules/attendance/attendance.routes.ts';
 import { registerAuditHooks } from './modules/audit/audit.hooks.ts';
+import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { coursesRoutes } from './modules/courses/courses.routes.ts';
 import { enrollmentsRoutes } from './modules/enrollments/enrollments.routes.ts';
@@ -162,6 +163,7 @@ export async function buildApp(
       await api.register(attendanceRoutes(services.attendance, parents));
       await api.register(performancesRoutes(services.performances, parents));
       await api.register(highlightsRoutes(services.highlights, parents));
+      await api.register(auditRoutes(services.audit, deps.database.db));
     },
     { prefix: API_PREFIX },
   );
