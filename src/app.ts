@@ -163,7 +163,9 @@ export async function buildApp(
       await api.register(attendanceRoutes(services.attendance, parents));
       await api.register(performancesRoutes(services.performances, parents));
       await api.register(highlightsRoutes(services.highlights, parents));
-      await api.register(auditRoutes(services.audit, deps.database.db));
+      await api.register(
+        auditRoutes(services.audit, deps.database.db, config.rateLimits.exportsPerMinute),
+      );
     },
     { prefix: API_PREFIX },
   );

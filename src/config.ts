@@ -82,6 +82,7 @@ const envSchema = z.object({
   LOGIN_FAILURE_WINDOW_SECONDS: integer(300, 10, 86_400),
   LOGIN_LOCKOUT_SECONDS: integer(900, 10, 86_400),
   RATE_LIMIT_LOGIN_PER_MINUTE: integer(30, 1, 10_000),
+  RATE_LIMIT_EXPORTS_PER_MINUTE: integer(10, 1, 10_000),
   METRICS_TOKEN: optionalString,
   SCHOOL_NAME: z.string().trim().min(1).max(200).default('Registrar School'),
   DEFAULT_LANGUAGE: z.enum(['en', 'el']).default('en'),
@@ -125,6 +126,8 @@ export interface Config {
     rateLimitPerMinute: number;
   };
   metricsToken: string | undefined;
+  /** Requests per minute on heavy endpoints, per signed-in user (per address without one). */
+  rateLimits: { exportsPerMinute: number };
   audit: {
     /** Off only for benchmarks that measure what auditing costs. */
     enabled: boolean;
@@ -201,6 +204,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       rateLimitPerMinute: env.RATE_LIMIT_LOGIN_PER_MINUTE,
     },
     metricsToken: env.METRICS_TOKEN,
+    rateLimits: { exportsPerMinute: env.RATE_LIMIT_EXPORTS_PER_MINUTE },
     audit: { enabled: env.AUDIT_ENABLED, reads: env.AUDIT_READS },
     settingsDefaults: {
       school_name: env.SCHOOL_NAME,

@@ -556,3 +556,20 @@ describe('access and bad input', () => {
     expect(document.components.schemas.AuditLog).toBeDefined();
   });
 });
+
+describe('export rate limit', () => {
+  it('answers 429 with Retry-After past RATE_LIMIT_EXPORTS_PER_MINUTE for one user', async () => {
+    const limited = await createTestApp({ env: { RATE_LIMIT_EXPORTS_PER_MINUTE: '1' } });
+    try {
+      const exportOnce = () =>
+        limited.request({ method: 'GET', url: '/api/v1/audit/logs/export?format=json' });
+      expect((await exportOnce()).statusCode).toBe(200);
+      const refused = await exportOnce();
+      expect(refused.statusCode).toBe(429);
+      expect(refused.headers['retry-after']).toBeDefined();
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+    } finally {
+      await limited.close();
+    }
+  });
+});

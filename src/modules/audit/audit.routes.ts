@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Executor } from '../../platform/db/client.ts';
+import { perUserKey } from '../../platform/http/auth.ts';
 import { MAX_PAGE_SIZE } from '../../platform/http/pagination.ts';
 import { commonErrorResponses, notFound, problemSchema } from '../../platform/http/problems.ts';
 import { AUDIT_RESOURCES } from './audit.constants.ts';
@@ -240,7 +241,7 @@ async function* exportBody(
 // ---------------------------------------------------------------------------------------
 
 /** The audit trail's read side: lists, one entry, a record's history, export and verify. */
-export function auditRoutes(audit: AuditLogger, db: Executor) {
+export function auditRoutes(audit: AuditLogger, db: Executor, exportsPerMinute: number) {
   const query = new AuditQuery(db);
 
   return async (instance: FastifyInstance) => {
@@ -268,7 +269,10 @@ export function auditRoutes(audit: AuditLogger, db: Executor) {
     app.get(
       '/audit/logs/export',
       {
-        config: { access: 'audit:read' },
+        config: {
+          access: 'audit:read',
+          rateLimit: { max: exportsPerMinute, timeWindow: 60_000, keyGenerator: perUserKey },
+        },
         schema: {
           tags,
           summary: 'Download the matching entries as CSV, JSON or JSON Lines (streamed)',

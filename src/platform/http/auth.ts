@@ -29,6 +29,11 @@ export interface ApiRoute {
   access: RouteAccess;
 }
 
+/** Rate-limit key: the signed-in user, or the client address for anonymous calls. */
+export function perUserKey(request: FastifyRequest): string {
+  return request.actor ? `user:${request.actor.id}` : `ip:${request.ip}`;
+}
+
 export type RouteAccess = 'public' | 'signed-in' | Permission;
 
 export interface AuthenticationOptions {
