@@ -2,6 +2,11 @@ import { Command } from 'commander';
 import { buildApp } from './app.ts';
 import { openConfiguredDatabase, prepareDatabase } from './bootstrap.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import {
+  AuditRetention,
+  scheduleAuditRetention,
+  verifyAuditArchive,
+} from './modules/audit/audit.retention.ts';
 import type { FirstAdmin } from './modules/users/first-admin.ts';
 
 function announceFirstAdmin(admin: FirstAdmin | undefined) {
@@ -28,10 +33,12 @@ async function serve() {
   announceFirstAdmin(await prepareDatabase(database, services, config));
 
   let closing = false;
+  let stopRetention = async () => {};
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    await stopRetention();
     await app.close();
     await database.close();
     process.exit(0);
@@ -43,6 +50,10 @@ async function serve() {
   app.log.info(
     { database: database.kind, docs: `http://localhost:${config.port}/docs` },
     'Registrar is ready',
+  );
+  stopRetention = scheduleAuditRetention(
+    new AuditRetention(database.db, services.audit, services.settings, { dataDir: config.dataDir }),
+    app.log,
   );
 }
 
@@ -73,6 +84,27 @@ async function seed(options: { demo?: boolean; students: string }) {
   }
 }
 
+async function auditRetention(options: { verify?: string[] }) {
+  if (options.verify) {
+    const results = await Promise.all(options.verify.map((file) => verifyAuditArchive(file)));
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    if (results.some((result) => !result.valid)) process.exitCode = 1;
+    return;
+  }
+  const config = loadConfig();
+  const database = await openConfiguredDatabase(config);
+  try {
+    const { services } = await buildApp({ config, database, logger: false });
+    announceFirstAdmin(await prepareDatabase(database, services, config));
+    const retention = new AuditRetention(database.db, services.audit, services.settings, {
+      dataDir: config.dataDir,
+    });
+    process.stdout.write(`${JSON.stringify(await retention.run(), null, 2)}\n`);
+  } finally {
+    await database.close();
+  }
+}
+
 const program = new Command()
   .name('registrar')
   .description('Registrar: student records, bulk jobs and an audit trail')
@@ -89,6 +121,11 @@ program
   .option('--demo', 'a realistic demo school: students, courses, grades, attendance, …')
   .option('--students <count>', 'how many students', '500')
   .action(seed);
+program
+  .command('audit-retention')
+  .description('Archive and delete audit entries older than audit_retention_days, once')
+  .option('--verify <files...>', 'instead, check archives (.jsonl.gz or .manifest.json)')
+  .action(auditRetention);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) {

@@ -139,7 +139,15 @@ export class AuditLogger implements ChangeRecorder {
   }
 
   /** Walks the whole chain in id order and reports every broken link. */
-  async verify(executor: Executor = this.db): Promise<VerificationReport> {
+  async verify(): Promise<VerificationReport> {
+    // One snapshot: retention deleting a batch meanwhile must not look like a missing entry.
+    return this.db.transaction((tx) => this.verifyIn(tx), {
+      isolationLevel: 'repeatable read',
+      accessMode: 'read only',
+    });
+  }
+
+  private async verifyIn(executor: Executor): Promise<VerificationReport> {
     const started = performance.now();
     const [head] = await executor.select().from(auditChainHead).where(eq(auditChainHead.id, 1));
     if (!head) throw new Error('audit_chain_head is missing; run the migrations');

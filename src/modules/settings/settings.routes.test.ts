@@ -35,6 +35,25 @@ describe('runtime settings', () => {
     );
   });
 
+  it('accept null where a setting means "never" (keep the audit trail forever)', async () => {
+    const set = await t.request({
+      method: 'PATCH',
+      url: '/api/v1/settings',
+      payload: { audit_retention_days: 30 },
+    });
+    expect(set.json().audit_retention_days).toBe(30);
+    const cleared = await t.request({
+      method: 'PATCH',
+      url: '/api/v1/settings',
+      payload: { audit_retention_days: null },
+    });
+    expect(cleared.statusCode).toBe(200);
+    expect(cleared.json().audit_retention_days).toBeNull();
+    expect(
+      (await t.request({ method: 'GET', url: '/api/v1/settings' })).json().audit_retention_days,
+    ).toBeNull();
+  });
+
   it('refuse unknown keys, wrong types and non-admins', async () => {
     const unknown = await t.request({
       method: 'PATCH',

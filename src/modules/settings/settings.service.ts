@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/db/client.ts';
@@ -16,7 +17,7 @@ export const settingsSchema = z
       .max(36_500)
       .nullable()
       .describe('Days an audit entry is kept before it is archived; null keeps it forever'),
-    job_retention_days: z.number().int().min(1).max(3650),
+    job_retention_hours: z.number().int().min(1).max(87_600),
     job_concurrency: z.number().int().min(1).max(64),
   })
   .meta({ id: 'Settings' });
@@ -55,12 +56,14 @@ export class SettingsService {
     await this.db.transaction(async (tx) => {
       for (const [key, value] of Object.entries(patch)) {
         if (value === undefined) continue;
+        // A JSON null (e.g. "keep the audit trail forever") is a value, not a missing one.
+        const stored = value === null ? sql`'null'::jsonb` : value;
         await tx
           .insert(settings)
-          .values({ key, value, updated_by: userId })
+          .values({ key, value: stored, updated_by: userId })
           .onConflictDoUpdate({
             target: settings.key,
-            set: { value, updated_by: userId, updated_at: new Date() },
+            set: { value: stored, updated_by: userId, updated_at: new Date() },
           });
       }
       const changed = Object.keys(patch) as Array<keyof Settings>;

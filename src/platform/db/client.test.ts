@@ -32,6 +32,7 @@ describe('migrations', () => {
       'daily_performances',
       'grades',
       'highlights',
+      'jobs',
       'refresh_tokens',
       'roles',
       'settings',
