@@ -22,6 +22,7 @@ import { enrollmentsRoutes } from './modules/enrollments/enrollments.routes.ts';
 import { gradesRoutes } from './modules/grades/grades.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { highlightsRoutes } from './modules/highlights/highlights.routes.ts';
+import { jobsRoutes } from './modules/jobs/jobs.routes.ts';
 import { performancesRoutes } from './modules/performances/performances.routes.ts';
 import { rolesRoutes } from './modules/roles/roles.routes.ts';
 import { settingsRoutes } from './modules/settings/settings.routes.ts';
@@ -141,6 +142,14 @@ export async function buildApp(
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   registerAuditHooks(app, services.audit, { reads: config.audit.reads });
+  // Jobs run while the server runs; on close, running jobs get a bounded wait and the rest resume at the next start.
+  app.addHook('onReady', async () => {
+    await services.jobEngine.start();
+  });
+  app.addHook('onClose', async () => {
+    await services.jobEngine.stop(config.jobs.shutdownGraceMs);
+    await services.bus.close();
+  });
   registerAuthentication(app, {
     signer: services.signer,
     permissionsFor: (role) => services.roles.permissionsFor(role),
@@ -163,6 +172,14 @@ export async function buildApp(
       await api.register(attendanceRoutes(services.attendance, parents));
       await api.register(performancesRoutes(services.performances, parents));
       await api.register(highlightsRoutes(services.highlights, parents));
+      await api.register(
+        jobsRoutes(
+          services.jobs,
+          services.jobRegistry,
+          services.bus,
+          config.rateLimits.jobsPerMinute,
+        ),
+      );
       await api.register(
         auditRoutes(services.audit, deps.database.db, config.rateLimits.exportsPerMinute),
       );

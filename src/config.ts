@@ -83,6 +83,8 @@ const envSchema = z.object({
   LOGIN_LOCKOUT_SECONDS: integer(900, 10, 86_400),
   RATE_LIMIT_LOGIN_PER_MINUTE: integer(30, 1, 10_000),
   RATE_LIMIT_EXPORTS_PER_MINUTE: integer(10, 1, 10_000),
+  RATE_LIMIT_JOBS_PER_MINUTE: integer(60, 1, 10_000),
+  JOB_SHUTDOWN_GRACE_SECONDS: integer(10, 0, 3600),
   METRICS_TOKEN: optionalString,
   SCHOOL_NAME: z.string().trim().min(1).max(200).default('Registrar School'),
   DEFAULT_LANGUAGE: z.enum(['en', 'el']).default('en'),
@@ -96,7 +98,9 @@ const envSchema = z.object({
       .pipe(z.number().int().min(1).max(36_500))
       .optional(),
   ),
-  JOB_RETENTION_DAYS: integer(30, 1, 3650),
+  JOB_RETENTION_HOURS: integer(24, 1, 87_600),
+  MAX_JOBS: integer(1000, 1, 1_000_000),
+  MAX_JOBS_PER_USER: integer(100, 1, 1_000_000),
   JOB_CONCURRENCY: integer(2, 1, 64),
 });
 
@@ -126,8 +130,9 @@ export interface Config {
     rateLimitPerMinute: number;
   };
   metricsToken: string | undefined;
+  jobs: { maxJobs: number; maxJobsPerUser: number; shutdownGraceMs: number };
   /** Requests per minute on heavy endpoints, per signed-in user (per address without one). */
-  rateLimits: { exportsPerMinute: number };
+  rateLimits: { exportsPerMinute: number; jobsPerMinute: number };
   audit: {
     /** Off only for benchmarks that measure what auditing costs. */
     enabled: boolean;
@@ -140,7 +145,7 @@ export interface Config {
     default_language: 'en' | 'el';
     /** Null keeps the audit trail forever. */
     audit_retention_days: number | null;
-    job_retention_days: number;
+    job_retention_hours: number;
     job_concurrency: number;
   };
 }
@@ -204,13 +209,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       rateLimitPerMinute: env.RATE_LIMIT_LOGIN_PER_MINUTE,
     },
     metricsToken: env.METRICS_TOKEN,
-    rateLimits: { exportsPerMinute: env.RATE_LIMIT_EXPORTS_PER_MINUTE },
+    jobs: {
+      maxJobs: env.MAX_JOBS,
+      maxJobsPerUser: env.MAX_JOBS_PER_USER,
+      shutdownGraceMs: env.JOB_SHUTDOWN_GRACE_SECONDS * 1000,
+    },
+    rateLimits: {
+      exportsPerMinute: env.RATE_LIMIT_EXPORTS_PER_MINUTE,
+      jobsPerMinute: env.RATE_LIMIT_JOBS_PER_MINUTE,
+    },
     audit: { enabled: env.AUDIT_ENABLED, reads: env.AUDIT_READS },
     settingsDefaults: {
       school_name: env.SCHOOL_NAME,
       default_language: env.DEFAULT_LANGUAGE,
       audit_retention_days: env.AUDIT_RETENTION_DAYS ?? null,
-      job_retention_days: env.JOB_RETENTION_DAYS,
+      job_retention_hours: env.JOB_RETENTION_HOURS,
       job_concurrency: env.JOB_CONCURRENCY,
     },
   };

@@ -6,12 +6,17 @@ import { createCoursesService } from './modules/courses/courses.service.ts';
 import { createEnrollmentsService } from './modules/enrollments/enrollments.service.ts';
 import { createGradesService } from './modules/grades/grades.service.ts';
 import { createHighlightsService } from './modules/highlights/highlights.service.ts';
+import { LocalJobEngine } from './modules/jobs/engines/local.engine.ts';
+import { cleanupHandler } from './modules/jobs/handlers/cleanup.job.ts';
+import { JobManager } from './modules/jobs/jobs.manager.ts';
+import { JobRegistry } from './modules/jobs/jobs.registry.ts';
 import { createPerformancesService } from './modules/performances/performances.service.ts';
 import { RolesService } from './modules/roles/roles.service.ts';
 import { SettingsService } from './modules/settings/settings.service.ts';
 import { createStudentsService } from './modules/students/students.service.ts';
 import { UsersService } from './modules/users/users.service.ts';
 import type { Database } from './platform/db/client.ts';
+import { type EventBus, LocalEventBus } from './platform/events/event-bus.ts';
 import type { ChangeRecorder } from './platform/http/request-context.ts';
 import { TokenSigner } from './platform/security/tokens.ts';
 
@@ -25,12 +30,27 @@ export function createServices(
   const audit = new AuditLogger(db, { enabled: config.audit.enabled });
   // Tests may wrap the recorder (to force a failure after the write); it is the audit trail.
   const recorder = options.recorder ?? audit;
+  const bus: EventBus = new LocalEventBus();
+  const settings = new SettingsService(db, config.settingsDefaults, audit);
+  const jobs = new JobManager(db, bus, audit, {
+    maxJobs: config.jobs.maxJobs,
+    maxJobsPerUser: config.jobs.maxJobsPerUser,
+    retentionHours: config.settingsDefaults.job_retention_hours,
+  });
+  const jobRegistry = new JobRegistry().register('cleanup', cleanupHandler(db, config.dataDir));
+  const jobEngine = new LocalJobEngine(jobs, jobRegistry, bus, {
+    concurrency: async () => (await settings.get()).job_concurrency,
+  });
   return {
     signer,
     audit,
+    bus,
+    jobs,
+    jobRegistry,
+    jobEngine,
     auth: new AuthService(db, signer, config, audit),
     roles: new RolesService(db, audit),
-    settings: new SettingsService(db, config.settingsDefaults, audit),
+    settings,
     users: new UsersService(db, recorder),
     students: createStudentsService(db, recorder),
     courses: createCoursesService(db, recorder),

@@ -6,6 +6,7 @@ export { courses } from '../../modules/courses/courses.table.ts';
 export { courseEnrollments } from '../../modules/enrollments/enrollments.table.ts';
 export { grades } from '../../modules/grades/grades.table.ts';
 export { highlights } from '../../modules/highlights/highlights.table.ts';
+export { jobs } from '../../modules/jobs/jobs.table.ts';
 export { dailyPerformances } from '../../modules/performances/performances.table.ts';
 export { roles } from '../../modules/roles/roles.table.ts';
 export { settings } from '../../modules/settings/settings.table.ts';

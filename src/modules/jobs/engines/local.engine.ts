@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import type { EventBus } from '../../../platform/events/event-bus.ts';
+import {
+  JOB_CANCELS,
+  type JobDispatcher,
+  type JobManager,
+  toJobResponse,
+} from '../jobs.manager.ts';
+import type { HandlerResult, JobRegistry } from '../jobs.registry.ts';
+import type { JobRow } from '../jobs.table.ts';
+
+export interface LocalEngineOptions {
+  /** How many jobs run at once (read on every pickup, so a settings change applies). */
+  concurrency: () => number | Promise<number>;
+  /** How often to look for jobs that became due (retries with backoff, other processes). */
+  pollIntervalMs?: number;
+  /** First retry delay; each further attempt doubles it. */
+  retryBaseDelayMs?: number;
+  workerId?: string;
+}
+
+class ShutdownSignal extends Error {
+  constructor() {
+    super('the process is shutting down');
+    this.name = 'ShutdownSignal';
+  }
+}
+
+/**
+ * Runs jobs inside this process: highest priority first, then oldest, at most
+ * `concurrency` at a time. The jobs table is the queue (claims use SKIP LOCKED).
+ */
+export class LocalJobEngine implements JobDispatcher {
+  private readonly running = new Map<
+    string,
+    { controller: AbortController; done: Promise<void> }
+  >();
+  private readonly workerId: string;
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private pumping = false;
+  private pumpAgain = false;
+  private stopping = false;
+
+  constructor(
+    private readonly manager: JobManager,
+    private readonly registry: JobRegistry,
+    private readonly bus: EventBus,
+    private readonly options: LocalEngineOptions,
+  ) {
+    this.workerId = options.workerId ?? `local-${process.pid}-${randomUUID().slice(0, 8)}`;
+  }
+
+  /** Resumes PENDING jobs and re-queues those a crash left PROCESSING, then starts taking jobs. */
+  async start(): Promise<void> {
+    this.stopping = false;
+    await this.manager.requeueOrphans();
+    this.unsubscribe = this.bus.subscribe(JOB_CANCELS, (message) => {
+      const id = (message as { id?: string }).id;
+      if (id) this.running.get(id)?.controller.abort(new Error('cancelled'));
+    });
+    this.manager.useDispatcher(this);
+    this.timer = setInterval(() => this.pump(), this.options.pollIntervalMs ?? 1000);
+    this.timer.unref();
+    this.pump();
+  }
+
+  async dispatch(): Promise<void> {
+    this.pump();
+  }
+
+  /** Claims jobs until every slot is busy or none is due. One pump runs at a time. */
+  private pump(): void {
+    if (this.stopping) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    void (async () => {
+      try {
+        do {
+          this.pumpAgain = false;
+          while (!this.stopping && this.running.size < (await this.options.concurrency())) {
+            const row = await this.manager.claimNext(this.workerId);
+            if (!row) break;
+            this.launch(row);
+          }
+        } while (this.pumpAgain && !this.stopping);
+      } catch {
+        // The database was unreachable; the poll timer tries again.
+      } finally {
+        this.pumping = false;
+      }
+    })();
+  }
+
+  private launch(row: JobRow): void {
+    const controller = new AbortController();
+    if (row.cancel_requested_at) controller.abort(new Error('cancelled'));
+    const done = this.execute(row, controller.signal).finally(() => {
+      this.running.delete(row.id);
+      this.pump();
+    });
+    this.running.set(row.id, { controller, done });
+  }
+
+  private async execute(row: JobRow, signal: AbortSignal): Promise<void> {
+    const handler = this.registry.get(row.job_type);
+    if (!handler) {
+      await this.manager.finish(row.id, 'FAILED', {
+        errorMessage: `No handler for job type ${row.job_type} in this version of Registrar.`,
+      });
+      return;
+    }
+    try {
+      const payload = handler.payload.parse(row.metadata);
+      const result = await handler.run({
+        job: toJobResponse(row),
+        payload,
+        signal,
+        progress: async (update) => {
+          await this.manager.updateProgress(row.id, update);
+        },
+      });
+      await this.settle(row, signal, { result });
+    } catch (error) {
+      await this.settle(row, signal, { error });
+    }
+  }
+
+  /** Decides how a run ends: completed, cancelled, interrupted by shutdown, retried or failed. */
+  private async settle(
+    row: JobRow,
+    signal: AbortSignal,
+    outcome: { result?: HandlerResult; error?: unknown },
+  ): Promise<void> {
+    if (signal.aborted && signal.reason instanceof ShutdownSignal) {
+      await this.manager.requeue(row.id, { retryAt: new Date() });
+      return;
+    }
+    if (signal.aborted) {
+      await this.manager.finish(row.id, 'CANCELLED', {
+        result: outcome.result ?? { success: false, message: 'Cancelled before it finished.' },
+      });
+      return;
+    }
+    if (outcome.result) {
+      await this.manager.finish(row.id, outcome.result.success ? 'COMPLETED' : 'FAILED', {
+        result: outcome.result,
+        ...(outcome.result.success
+          ? {}
+          : { errorMessage: outcome.result.message ?? 'The job failed.' }),
+      });
+      return;
+    }
+    const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+    // row.attempts already counts this run.
+    if (row.attempts < row.max_attempts) {
+      const delay = (this.options.retryBaseDelayMs ?? 1000) * 2 ** (row.attempts - 1);
+      await this.manager.requeue(row.id, {
+        retryAt: new Date(Date.now() + delay),
+        errorMessage: `Attempt ${row.attempts} failed: ${message}`,
+      });
+      return;
+    }
+    await this.manager.finish(row.id, 'FAILED', {
+      errorMessage: message,
+      result: { success: false, message, errors: [message] },
+    });
+  }
+
+  /** Jobs running in this process now. */
+  get activeJobIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /**
+   * Stops taking jobs, gives running ones `graceMs` to finish, then interrupts the rest at
+   * their next batch boundary and puts them back in the queue for the next start.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    this.unsubscribe?.();
+    const all = () => Promise.all([...this.running.values()].map((entry) => entry.done));
+    const timeout = new Promise<'timeout'>((resolve) =>
+      setTimeout(() => resolve('timeout'), graceMs).unref(),
+    );
+    if ((await Promise.race([all(), timeout])) === 'timeout') {
+      for (const entry of this.running.values()) entry.controller.abort(new ShutdownSignal());
+      await all();
+    }
+  }
+}

@@ -1,0 +1,509 @@
+import { and, asc, desc, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-orm';
+import type { Database } from '../../platform/db/client.ts';
+import type { EventBus } from '../../platform/events/event-bus.ts';
+import type { Page } from '../../platform/http/pagination.ts';
+import { conflict, HttpProblem, notFound } from '../../platform/http/problems.ts';
+import { type ChangeContext, SYSTEM_CONTEXT } from '../../platform/http/request-context.ts';
+import { type AuditLogger, originFromContext } from '../audit/audit.logger.ts';
+import {
+  EMPTY_PROGRESS,
+  FINISHED_STATUSES,
+  type JobProgress,
+  type JobResult,
+  type JobStatus,
+  type JobType,
+} from './jobs.constants.ts';
+import { type JobRow, jobs } from './jobs.table.ts';
+
+/** Channels on the event bus. */
+export const JOB_EVENTS = 'jobs.events';
+export const JOB_CANCELS = 'jobs.cancel';
+
+/** What a watcher (WebSocket, SSE) receives whenever a job changes. */
+export interface JobEvent {
+  type: 'progress' | 'status';
+  job: JobResponse;
+}
+
+export interface JobResponse {
+  id: string;
+  job_type: JobType;
+  status: JobStatus;
+  priority: number;
+  user_id: number | null;
+  metadata: Record<string, unknown>;
+  progress: JobProgress;
+  result: JobResult | null;
+  error_message: string | null;
+  attempts: number;
+  max_attempts: number;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  expires_at: string | null;
+  cancel_requested_at: string | null;
+}
+
+const iso = (value: Date | null) => (value ? value.toISOString() : null);
+
+export function toJobResponse(row: JobRow): JobResponse {
+  return {
+    id: row.id,
+    job_type: row.job_type,
+    status: row.status,
+    priority: row.priority,
+    user_id: row.user_id,
+    metadata: row.metadata,
+    progress: row.progress,
+    result: row.result,
+    error_message: row.error_message,
+    attempts: row.attempts,
+    max_attempts: row.max_attempts,
+    created_at: row.created_at.toISOString(),
+    started_at: iso(row.started_at),
+    completed_at: iso(row.completed_at),
+    expires_at: iso(row.expires_at),
+    cancel_requested_at: iso(row.cancel_requested_at),
+  };
+}
+
+export interface CreateJobInput {
+  jobType: JobType;
+  userId: number | null;
+  totalItems?: number;
+  metadata?: Record<string, unknown>;
+  priority?: number;
+  maxAttempts?: number;
+}
+
+export interface JobFilters {
+  userId?: number | undefined;
+  status?: JobStatus | undefined;
+  jobType?: JobType | undefined;
+  createdFrom?: string | undefined;
+  createdTo?: string | undefined;
+  page: number;
+  pageSize: number;
+}
+
+export interface JobLimits {
+  /** Unfinished jobs overall. */
+  maxJobs: number;
+  /** Unfinished jobs per user. */
+  maxJobsPerUser: number;
+  /** How long a finished job is kept. */
+  retentionHours: number;
+}
+
+/** Where a new or retried job is handed to be run (the local engine or BullMQ). */
+export interface JobDispatcher {
+  dispatch(job: JobResponse): Promise<void>;
+}
+
+export const percentageOf = (current: number, total: number) =>
+  total > 0 ? Math.min(100, Math.round((current / total) * 10_000) / 100) : 0;
+
+/**
+ * The programmatic face of the job system: every module creates, watches and controls jobs
+ * through it. The jobs table is the record; events go out on the bus after each change.
+ */
+export class JobManager {
+  private dispatcher: JobDispatcher | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly bus: EventBus,
+    private readonly audit: AuditLogger,
+    private readonly limits: JobLimits,
+  ) {}
+
+  /** The engine registers itself here when it starts. */
+  useDispatcher(dispatcher: JobDispatcher) {
+    this.dispatcher = dispatcher;
+  }
+
+  private async publish(type: JobEvent['type'], row: JobRow): Promise<JobResponse> {
+    const job = toJobResponse(row);
+    await this.bus.publish(JOB_EVENTS, { type, job } satisfies JobEvent);
+    return job;
+  }
+
+  private async assertWithinLimits(userId: number | null): Promise<void> {
+    const unfinished = sql`${jobs.status} IN ('PENDING', 'PROCESSING')`;
+    const [overall] = await this.db
+      .select({ count: sql<number>`count(*)`.mapWith(Number) })
+      .from(jobs)
+      .where(unfinished);
+    if ((overall?.count ?? 0) >= this.limits.maxJobs) {
+      throw new HttpProblem(
+        429,
+        'job-limit',
+        'Too Many Requests',
+        `Registrar already has ${this.limits.maxJobs} unfinished jobs (MAX_JOBS); wait for some to finish.`,
+        { headers: { 'retry-after': '30' } },
+      );
+    }
+    if (userId === null) return;
+    const [mine] = await this.db
+      .select({ count: sql<number>`count(*)`.mapWith(Number) })
+      .from(jobs)
+      .where(and(unfinished, eq(jobs.user_id, userId)));
+    if ((mine?.count ?? 0) >= this.limits.maxJobsPerUser) {
+      throw new HttpProblem(
+        429,
+        'job-limit',
+        'Too Many Requests',
+        `You already have ${this.limits.maxJobsPerUser} unfinished jobs (MAX_JOBS_PER_USER); wait for some to finish.`,
+        { headers: { 'retry-after': '30' } },
+      );
+    }
+  }
+
+  async createJob(
+    input: CreateJobInput,
+    context: ChangeContext = SYSTEM_CONTEXT,
+  ): Promise<JobResponse> {
+    await this.assertWithinLimits(input.userId);
+    const row = await this.db.transaction(async (tx) => {
+      const [created] = await tx
+        .insert(jobs)
+        .values({
+          job_type: input.jobType,
+          user_id: input.userId,
+          priority: input.priority ?? 5,
+          metadata: input.metadata ?? {},
+          max_attempts: input.maxAttempts ?? 3,
+          progress: { ...EMPTY_PROGRESS, total: input.totalItems ?? 0 },
+        })
+        .returning();
+      if (!created) throw new Error('insert into jobs returned no row');
+      await this.audit.append(tx, originFromContext(context), [
+        {
+          action: 'CREATE',
+          resource: 'SYSTEM',
+          resourceId: created.id,
+          details: { job_type: created.job_type, priority: created.priority },
+        },
+      ]);
+      return created;
+    });
+    const job = await this.publish('status', row);
+    await this.dispatcher?.dispatch(job);
+    return job;
+  }
+
+  async getJob(id: string): Promise<JobResponse> {
+    const [row] = await this.db.select().from(jobs).where(eq(jobs.id, id));
+    if (!row) throw notFound('Job', id);
+    return toJobResponse(row);
+  }
+
+  async listJobs(filters: JobFilters): Promise<Page<JobResponse>> {
+    const conditions: Array<SQL | undefined> = [
+      filters.userId === undefined ? undefined : eq(jobs.user_id, filters.userId),
+      filters.status === undefined ? undefined : eq(jobs.status, filters.status),
+      filters.jobType === undefined ? undefined : eq(jobs.job_type, filters.jobType),
+      filters.createdFrom === undefined
+        ? undefined
+        : gte(jobs.created_at, new Date(filters.createdFrom)),
+      filters.createdTo === undefined
+        ? undefined
+        : lte(jobs.created_at, new Date(filters.createdTo)),
+    ];
+    const offset = (filters.page - 1) * filters.pageSize;
+    const rows = await this.db
+      .select({ row: jobs, total: sql<number>`count(*) over()`.mapWith(Number) })
+      .from(jobs)
+      .where(and(...conditions))
+      .orderBy(desc(jobs.created_at), asc(jobs.id))
+      .limit(filters.pageSize)
+      .offset(offset);
+    let total = rows[0]?.total ?? 0;
+    if (rows.length === 0 && offset > 0) {
+      const [counted] = await this.db
+        .select({ total: sql<number>`count(*)`.mapWith(Number) })
+        .from(jobs)
+        .where(and(...conditions));
+      total = counted?.total ?? 0;
+    }
+    return {
+      items: rows.map(({ row }) => toJobResponse(row)),
+      total,
+      page: filters.page,
+      page_size: filters.pageSize,
+      has_next: offset + rows.length < total,
+    };
+  }
+
+  /** Records progress; `total` may change as a handler learns more. */
+  async updateProgress(
+    id: string,
+    update: Partial<Omit<JobProgress, 'percentage'>> & { current: number },
+  ): Promise<JobResponse> {
+    const [current] = await this.db
+      .select({ progress: jobs.progress })
+      .from(jobs)
+      .where(eq(jobs.id, id));
+    if (!current) throw notFound('Job', id);
+    const merged = { ...current.progress, ...update };
+    const progress: JobProgress = {
+      ...merged,
+      percentage: percentageOf(merged.current, merged.total),
+    };
+    const [row] = await this.db.update(jobs).set({ progress }).where(eq(jobs.id, id)).returning();
+    if (!row) throw notFound('Job', id);
+    return this.publish('progress', row);
+  }
+
+  async setResult(
+    id: string,
+    result: Partial<JobResult> & { success: boolean },
+  ): Promise<JobResponse> {
+    const [row] = await this.db
+      .update(jobs)
+      .set({ result: normaliseResult(result) })
+      .where(eq(jobs.id, id))
+      .returning();
+    if (!row) throw notFound('Job', id);
+    return this.publish('status', row);
+  }
+
+  /**
+   * A PENDING job is cancelled at once; a PROCESSING one is asked to stop (its engine fires
+   * the handler's AbortSignal, wherever it runs) and ends CANCELLED at its next batch boundary.
+   */
+  async cancelJob(id: string, context: ChangeContext = SYSTEM_CONTEXT): Promise<JobResponse> {
+    const row = await this.db.transaction(async (tx) => {
+      const [existing] = await tx.select().from(jobs).where(eq(jobs.id, id)).for('update');
+      if (!existing) throw notFound('Job', id);
+      if (FINISHED_STATUSES.includes(existing.status)) {
+        throw conflict(
+          `Job ${id} has already ended (${existing.status}); there is nothing to cancel.`,
+        );
+      }
+      const now = new Date();
+      const pending = existing.status === 'PENDING';
+      const [updated] = await tx
+        .update(jobs)
+        .set(
+          pending
+            ? {
+                status: 'CANCELLED',
+                cancel_requested_at: now,
+                completed_at: now,
+                expires_at: this.expiry(now),
+              }
+            : { cancel_requested_at: now },
+        )
+        .where(eq(jobs.id, id))
+        .returning();
+      await this.audit.append(tx, originFromContext(context), [
+        {
+          action: 'UPDATE',
+          resource: 'SYSTEM',
+          resourceId: id,
+          details: {
+            job_type: existing.job_type,
+            operation: 'cancel',
+            status_before: existing.status,
+          },
+        },
+      ]);
+      return updated ?? existing;
+    });
+    if (row.status === 'PROCESSING') await this.bus.publish(JOB_CANCELS, { id });
+    return this.publish('status', row);
+  }
+
+  /** Runs a FAILED or CANCELLED job again, as a new attempt. */
+  async retryJob(id: string, context: ChangeContext = SYSTEM_CONTEXT): Promise<JobResponse> {
+    const row = await this.db.transaction(async (tx) => {
+      const [existing] = await tx.select().from(jobs).where(eq(jobs.id, id)).for('update');
+      if (!existing) throw notFound('Job', id);
+      if (existing.status !== 'FAILED' && existing.status !== 'CANCELLED') {
+        throw conflict(
+          `Only a FAILED or CANCELLED job can be retried; job ${id} is ${existing.status}.`,
+        );
+      }
+      const [updated] = await tx
+        .update(jobs)
+        .set({
+          status: 'PENDING',
+          // One more attempt than it has used, whatever the limit was.
+          max_attempts: Math.max(existing.max_attempts, existing.attempts + 1),
+          error_message: null,
+          result: null,
+          completed_at: null,
+          expires_at: null,
+          cancel_requested_at: null,
+          run_after: new Date(),
+          progress: { ...EMPTY_PROGRESS, total: existing.progress.total },
+        })
+        .where(eq(jobs.id, id))
+        .returning();
+      await this.audit.append(tx, originFromContext(context), [
+        {
+          action: 'UPDATE',
+          resource: 'SYSTEM',
+          resourceId: id,
+          details: {
+            job_type: existing.job_type,
+            operation: 'retry',
+            status_before: existing.status,
+          },
+        },
+      ]);
+      return updated ?? existing;
+    });
+    const job = await this.publish('status', row);
+    await this.dispatcher?.dispatch(job);
+    return job;
+  }
+
+  /** Removes a job that is not running (admins). */
+  async deleteJob(id: string, context: ChangeContext = SYSTEM_CONTEXT): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const [existing] = await tx.select().from(jobs).where(eq(jobs.id, id)).for('update');
+      if (!existing) throw notFound('Job', id);
+      if (existing.status === 'PROCESSING') {
+        throw conflict(`Job ${id} is running; cancel it first.`);
+      }
+      await tx.delete(jobs).where(eq(jobs.id, id));
+      await this.audit.append(tx, originFromContext(context), [
+        {
+          action: 'DELETE',
+          resource: 'SYSTEM',
+          resourceId: id,
+          details: { job_type: existing.job_type, status: existing.status },
+        },
+      ]);
+    });
+  }
+
+  // ---- Transitions made by the engines that run jobs ----
+
+  /**
+   * Claims the next runnable job: highest priority first, then oldest. SKIP LOCKED lets any
+   * number of engines claim concurrently without taking the same job twice.
+   */
+  async claimNext(workerId: string): Promise<JobRow | undefined> {
+    const claimed = await this.db
+      .update(jobs)
+      .set({
+        status: 'PROCESSING',
+        started_at: new Date(),
+        attempts: sql`${jobs.attempts} + 1`,
+        worker_id: workerId,
+      })
+      .where(
+        eq(
+          jobs.id,
+          sql`(SELECT id FROM jobs WHERE status = 'PENDING' AND run_after <= now()
+               ORDER BY priority DESC, created_at ASC, id ASC LIMIT 1 FOR UPDATE SKIP LOCKED)`,
+        ),
+      )
+      .returning();
+    const row = claimed[0];
+    if (row) await this.publish('status', row);
+    return row;
+  }
+
+  /** Claims one given job if it is still PENDING (engines that are told which job to run). */
+  async claim(id: string, workerId: string): Promise<JobRow | undefined> {
+    const [row] = await this.db
+      .update(jobs)
+      .set({
+        status: 'PROCESSING',
+        started_at: new Date(),
+        attempts: sql`${jobs.attempts} + 1`,
+        worker_id: workerId,
+      })
+      .where(and(eq(jobs.id, id), eq(jobs.status, 'PENDING')))
+      .returning();
+    if (row) await this.publish('status', row);
+    return row;
+  }
+
+  /** Ends a PROCESSING job: COMPLETED, CANCELLED (with what it had done) or FAILED. */
+  async finish(
+    id: string,
+    status: 'COMPLETED' | 'CANCELLED' | 'FAILED',
+    outcome: { result?: Partial<JobResult> & { success: boolean }; errorMessage?: string },
+  ): Promise<JobResponse> {
+    const now = new Date();
+    const [row] = await this.db
+      .update(jobs)
+      .set({
+        status,
+        completed_at: now,
+        expires_at: this.expiry(now),
+        worker_id: null,
+        error_message: outcome.errorMessage ?? null,
+        ...(outcome.result ? { result: normaliseResult(outcome.result) } : {}),
+      })
+      .where(and(eq(jobs.id, id), eq(jobs.status, 'PROCESSING')))
+      .returning();
+    if (!row) return this.getJob(id);
+    return this.publish('status', row);
+  }
+
+  /** Puts a job back in the queue: a failed attempt with attempts left, or a job a shutdown interrupted. */
+  async requeue(
+    id: string,
+    options: { retryAt: Date; errorMessage?: string },
+  ): Promise<JobResponse> {
+    const [row] = await this.db
+      .update(jobs)
+      .set({
+        status: 'PENDING',
+        run_after: options.retryAt,
+        worker_id: null,
+        error_message: options.errorMessage ?? null,
+      })
+      .where(and(eq(jobs.id, id), eq(jobs.status, 'PROCESSING')))
+      .returning();
+    if (!row) return this.getJob(id);
+    return this.publish('status', row);
+  }
+
+  /**
+   * Jobs left PROCESSING by a process that died go back to PENDING (the attempt they used
+   * still counts). `workerId` limits this to one worker's jobs.
+   */
+  async requeueOrphans(workerId?: string): Promise<number> {
+    const rows = await this.db
+      .update(jobs)
+      .set({ status: 'PENDING', worker_id: null, run_after: new Date() })
+      .where(
+        and(eq(jobs.status, 'PROCESSING'), workerId ? eq(jobs.worker_id, workerId) : undefined),
+      )
+      .returning({ id: jobs.id });
+    return rows.length;
+  }
+
+  /** When a job that ended now may be removed by the cleanup job. */
+  expiry(endedAt: Date): Date {
+    return new Date(endedAt.getTime() + this.limits.retentionHours * 3_600_000);
+  }
+
+  /** Ids of unfinished jobs in the given states, oldest first (engines resume these). */
+  async idsInState(states: JobStatus[]): Promise<string[]> {
+    const rows = await this.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(inArray(jobs.status, states))
+      .orderBy(asc(jobs.created_at));
+    return rows.map((row) => row.id);
+  }
+}
+
+export function normaliseResult(result: Partial<JobResult> & { success: boolean }): JobResult {
+  return {
+    success: result.success,
+    message: result.message ?? null,
+    data: result.data ?? null,
+    errors: result.errors ?? [],
+    warnings: result.warnings ?? [],
+    statistics: result.statistics ?? null,
+  };
+}
