@@ -23,6 +23,7 @@ import { gradesRoutes } from './modules/grades/grades.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { highlightsRoutes } from './modules/highlights/highlights.routes.ts';
 import { jobsRoutes } from './modules/jobs/jobs.routes.ts';
+import { jobsSocketRoutes } from './modules/jobs/jobs.socket.ts';
 import { performancesRoutes } from './modules/performances/performances.routes.ts';
 import { rolesRoutes } from './modules/roles/roles.routes.ts';
 import { settingsRoutes } from './modules/settings/settings.routes.ts';
@@ -172,6 +173,14 @@ export async function buildApp(
       await api.register(attendanceRoutes(services.attendance, parents));
       await api.register(performancesRoutes(services.performances, parents));
       await api.register(highlightsRoutes(services.highlights, parents));
+      await api.register(
+        jobsSocketRoutes({
+          manager: services.jobs,
+          bus: services.bus,
+          signer: services.signer,
+          permissionsFor: (role) => services.roles.permissionsFor(role),
+        }),
+      );
       await api.register(
         jobsRoutes(
           services.jobs,

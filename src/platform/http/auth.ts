@@ -27,6 +27,8 @@ export interface ApiRoute {
   method: string;
   url: string;
   access: RouteAccess;
+  /** A WebSocket endpoint (OpenAPI cannot describe it; docs/API.md does). */
+  websocket: boolean;
 }
 
 /** Rate-limit key: the signed-in user, or the client address for anonymous calls. */
@@ -63,7 +65,9 @@ export function registerAuthentication(app: FastifyInstance, options: Authentica
     const access = route.config?.access;
     if (!access) throw new Error(`Route ${route.method} ${route.url} declares no access rule`);
     for (const method of [route.method].flat()) {
-      if (method !== 'HEAD') apiRoutes.push({ method, url: route.url, access });
+      if (method !== 'HEAD') {
+        apiRoutes.push({ method, url: route.url, access, websocket: route.websocket === true });
+      }
     }
   });
 
