@@ -28,7 +28,8 @@ export const students = pgTable(
   (table) => [
     uniqueIndex('students_student_id_unique').on(table.student_id),
     uniqueIndex('students_email_unique').on(table.email),
-    index('idx_students_last_first').on(table.last_name, table.first_name),
+    // Matches the default order (last_name, then id) so a page stops after its rows.
+    index('idx_students_last_name_id').on(table.last_name, table.id),
     index('idx_students_study_year').on(table.study_year),
     index('idx_students_academic_year').on(table.academic_year),
     index('idx_students_class_division').on(table.class_division),

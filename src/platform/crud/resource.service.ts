@@ -6,6 +6,9 @@ import { likePattern, type Page } from '../http/pagination.ts';
 import { badRequest, conflict, notFound } from '../http/problems.ts';
 import type { ChangeContext, ChangeRecorder } from '../http/request-context.ts';
 
+/** How long a list's total is reused while someone pages through it. */
+const TOTAL_CACHE_MS = 2000;
+
 /** Every domain table has an integer id and a soft-delete marker. */
 export type ResourceTable = PgTable & { id: PgColumn; deleted_at: PgColumn };
 
@@ -95,8 +98,10 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
     const where = and(...conditions);
     const sortColumn = sortColumns[query.sort.key] ?? table.id;
     const offset = (query.page - 1) * query.page_size;
+    // The page and its total are separate queries: a window count would make every page
+    // read every matching row, and the planner would stop using LIMIT to end scans early.
     const rows = await this.db
-      .select({ row: table as PgTable, total: sql<number>`count(*) over()`.mapWith(Number) })
+      .select()
       .from(table as PgTable)
       .where(where)
       // Records without a value go last in both directions.
@@ -104,23 +109,55 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
         query.sort.descending ? sql`${sortColumn} DESC NULLS LAST` : asc(sortColumn),
         asc(table.id),
       )
-      .limit(query.page_size)
+      .limit(query.page_size + 1)
       .offset(offset);
-    let total = rows[0]?.total ?? 0;
-    if (rows.length === 0 && offset > 0) {
-      const [counted] = await this.db
-        .select({ total: sql<number>`count(*)`.mapWith(Number) })
-        .from(table as PgTable)
-        .where(where);
-      total = counted?.total ?? 0;
-    }
+    const hasNext = rows.length > query.page_size;
+    const items = rows.slice(0, query.page_size);
+    const total =
+      !hasNext && (items.length > 0 || offset === 0)
+        ? offset + items.length
+        : await this.countMatching(where, query);
     return {
-      items: rows.map(({ row }) => this.definition.toResponse(row as T['$inferSelect'])),
+      items: items.map((row) => this.definition.toResponse(row as T['$inferSelect'])),
       total,
       page: query.page,
       page_size: query.page_size,
-      has_next: offset + rows.length < total,
+      has_next: hasNext,
     };
+  }
+
+  private readonly totals = new Map<string, { total: number; at: number }>();
+
+  /** A write's transaction; cached totals are dropped once it has committed (or failed). */
+  private async inTransaction<R>(work: (tx: Transaction) => Promise<R>): Promise<R> {
+    try {
+      return await this.db.transaction(work);
+    } finally {
+      this.totals.clear();
+    }
+  }
+
+  /**
+   * How many records match a list's filters. Browsing pages of the same filters asks this
+   * again and again, so the answer is kept for TOTAL_CACHE_MS; writes through this service
+   * clear it, and writes elsewhere (another process, a bulk job) show within that time.
+   */
+  private async countMatching(
+    where: SQL | undefined,
+    query: ListOptions & Record<string, unknown>,
+  ) {
+    const { page: _page, page_size: _pageSize, sort: _sort, ...filters } = query;
+    const key = JSON.stringify(filters);
+    const cached = this.totals.get(key);
+    if (cached && Date.now() - cached.at < TOTAL_CACHE_MS) return cached.total;
+    const [counted] = await this.db
+      .select({ total: sql<number>`count(*)`.mapWith(Number) })
+      .from(this.definition.table as PgTable)
+      .where(where);
+    const total = counted?.total ?? 0;
+    if (this.totals.size >= 1000) this.totals.clear();
+    this.totals.set(key, { total, at: Date.now() });
+    return total;
   }
 
   protected async findRow(
@@ -157,7 +194,7 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
 
   async create(values: T['$inferInsert'], context: ChangeContext): Promise<Response> {
     const { table, resource } = this.definition;
-    return this.db.transaction(async (tx) => {
+    return this.inTransaction(async (tx) => {
       await this.definition.checkWrite?.(tx, values, null);
       const [row] = (await tx
         .insert(table as PgTable)
@@ -188,7 +225,7 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
         { field: 'body', message: 'must contain at least one field' },
       ]);
     }
-    return this.db.transaction(async (tx) => {
+    return this.inTransaction(async (tx) => {
       const existing = await this.findRow(tx, id, 'live', true);
       if (!existing) throw notFound(label, id);
       await this.definition.checkWrite?.(tx, { ...existing, ...patch }, existing);
@@ -230,7 +267,7 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
   ): Promise<Response> {
     const { table, resource, label } = this.definition;
     const deleting = deletedAt !== null;
-    return this.db.transaction(async (tx) => {
+    return this.inTransaction(async (tx) => {
       const existing = await this.findRow(tx, id, 'any', true);
       if (!existing) throw notFound(label, id);
       if (deleting && existing.deleted_at) throw notFound(label, id);

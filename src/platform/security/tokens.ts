@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 
 export interface AccessClaims {
@@ -13,13 +13,14 @@ const ISSUER = 'registrar';
 const AUDIENCE = 'registrar-api';
 
 export class TokenSigner {
-  private readonly key: Uint8Array;
+  /** A KeyObject, so jose does not re-import the secret on every verification. */
+  private readonly key: KeyObject;
 
   constructor(
     secret: string,
     readonly accessTtlSeconds: number,
   ) {
-    this.key = new TextEncoder().encode(secret);
+    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
   }
 
   sign(claims: AccessClaims): Promise<string> {
