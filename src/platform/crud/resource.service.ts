@@ -100,17 +100,39 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
     const offset = (query.page - 1) * query.page_size;
     // The page and its total are separate queries: a window count would make every page
     // read every matching row, and the planner would stop using LIMIT to end scans early.
-    const rows = await this.db
-      .select()
-      .from(table as PgTable)
-      .where(where)
+    const order = (column: SQL | PgColumn, id: SQL | PgColumn) => [
       // Records without a value go last in both directions.
-      .orderBy(
-        query.sort.descending ? sql`${sortColumn} DESC NULLS LAST` : asc(sortColumn),
-        asc(table.id),
-      )
-      .limit(query.page_size + 1)
-      .offset(offset);
+      query.sort.descending ? sql`${column} DESC NULLS LAST` : sql`${column} ASC`,
+      sql`${id} ASC`,
+    ];
+    let rows: Array<T['$inferSelect']>;
+    if (query.search) {
+      // OFFSET 0 fences the search off from the ORDER BY … LIMIT: PostgreSQL then finds the
+      // matches through the trigram index and sorts them, instead of walking the sort index
+      // and testing every row (which it prefers, wrongly, for common terms).
+      const matches = this.db
+        .select()
+        .from(table as PgTable)
+        .where(where)
+        .offset(0)
+        .as('matches');
+      const inMatches = (column: PgColumn) =>
+        sql`${sql.identifier('matches')}.${sql.identifier(column.name)}`;
+      rows = (await this.db
+        .select()
+        .from(matches)
+        .orderBy(...order(inMatches(sortColumn), inMatches(table.id)))
+        .limit(query.page_size + 1)
+        .offset(offset)) as Array<T['$inferSelect']>;
+    } else {
+      rows = await this.db
+        .select()
+        .from(table as PgTable)
+        .where(where)
+        .orderBy(...order(sortColumn, table.id))
+        .limit(query.page_size + 1)
+        .offset(offset);
+    }
     const hasNext = rows.length > query.page_size;
     const items = rows.slice(0, query.page_size);
     const total =
