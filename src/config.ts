@@ -102,6 +102,7 @@ const envSchema = z.object({
   MAX_JOBS: integer(1000, 1, 1_000_000),
   MAX_JOBS_PER_USER: integer(100, 1, 1_000_000),
   JOB_CONCURRENCY: integer(2, 1, 64),
+  RUN_WORKER: booleanFlag(true),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -130,7 +131,13 @@ export interface Config {
     rateLimitPerMinute: number;
   };
   metricsToken: string | undefined;
-  jobs: { maxJobs: number; maxJobsPerUser: number; shutdownGraceMs: number };
+  jobs: {
+    maxJobs: number;
+    maxJobsPerUser: number;
+    shutdownGraceMs: number;
+    /** With REDIS_URL: whether this process also runs a BullMQ worker (not only enqueues). */
+    runWorker: boolean;
+  };
   /** Requests per minute on heavy endpoints, per signed-in user (per address without one). */
   rateLimits: { exportsPerMinute: number; jobsPerMinute: number };
   audit: {
@@ -213,6 +220,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxJobs: env.MAX_JOBS,
       maxJobsPerUser: env.MAX_JOBS_PER_USER,
       shutdownGraceMs: env.JOB_SHUTDOWN_GRACE_SECONDS * 1000,
+      runWorker: env.RUN_WORKER,
     },
     rateLimits: {
       exportsPerMinute: env.RATE_LIMIT_EXPORTS_PER_MINUTE,

@@ -7,7 +7,9 @@ import {
   scheduleAuditRetention,
   verifyAuditArchive,
 } from './modules/audit/audit.retention.ts';
+import { BullMqJobEngine } from './modules/jobs/engines/bullmq.engine.ts';
 import type { FirstAdmin } from './modules/users/first-admin.ts';
+import { createServices } from './services.ts';
 
 function announceFirstAdmin(admin: FirstAdmin | undefined) {
   if (!admin?.generatedPassword) return;
@@ -54,6 +56,38 @@ async function serve() {
   stopRetention = scheduleAuditRetention(
     new AuditRetention(database.db, services.audit, services.settings, { dataDir: config.dataDir }),
     app.log,
+  );
+}
+
+/** Runs BullMQ jobs only: no HTTP server. Any number of these, on any machine. */
+async function worker() {
+  const loaded = loadConfig();
+  if (!loaded.redisUrl) {
+    throw new ConfigError([
+      'REDIS_URL="": the worker command needs Redis (REDIS_URL=redis://host:6379); without it, `registrar serve` runs jobs in-process',
+    ]);
+  }
+  const config = { ...loaded, jobs: { ...loaded.jobs, runWorker: true } };
+  const database = await openConfiguredDatabase(config);
+  const services = createServices(database.db, config, { runWorker: true });
+  announceFirstAdmin(await prepareDatabase(database, services, config));
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    process.stderr.write(`Registrar worker: ${signal}, finishing running jobs…\n`);
+    await services.jobEngine.stop(config.jobs.shutdownGraceMs);
+    await services.bus.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await services.jobEngine.start();
+  process.stderr.write(
+    `Registrar worker ${services.jobEngine instanceof BullMqJobEngine ? services.jobEngine.workerId : ''} is running (database: ${database.kind}).\n`,
   );
 }
 
@@ -114,6 +148,10 @@ program
   .command('serve', { isDefault: true })
   .description('Start the HTTP server (embedded PGlite unless DATABASE_URL is set)')
   .action(serve);
+program
+  .command('worker')
+  .description('Run background jobs from Redis (BullMQ); needs REDIS_URL, any number of them')
+  .action(worker);
 program.command('migrate').description('Apply database migrations and exit').action(migrate);
 program
   .command('seed')

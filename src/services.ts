@@ -6,6 +6,7 @@ import { createCoursesService } from './modules/courses/courses.service.ts';
 import { createEnrollmentsService } from './modules/enrollments/enrollments.service.ts';
 import { createGradesService } from './modules/grades/grades.service.ts';
 import { createHighlightsService } from './modules/highlights/highlights.service.ts';
+import { BullMqJobEngine } from './modules/jobs/engines/bullmq.engine.ts';
 import { LocalJobEngine } from './modules/jobs/engines/local.engine.ts';
 import { cleanupHandler } from './modules/jobs/handlers/cleanup.job.ts';
 import { JobManager } from './modules/jobs/jobs.manager.ts';
@@ -17,6 +18,7 @@ import { createStudentsService } from './modules/students/students.service.ts';
 import { UsersService } from './modules/users/users.service.ts';
 import type { Database } from './platform/db/client.ts';
 import { type EventBus, LocalEventBus } from './platform/events/event-bus.ts';
+import { RedisEventBus } from './platform/events/redis-event-bus.ts';
 import type { ChangeRecorder } from './platform/http/request-context.ts';
 import { TokenSigner } from './platform/security/tokens.ts';
 
@@ -24,13 +26,14 @@ import { TokenSigner } from './platform/security/tokens.ts';
 export function createServices(
   db: Database,
   config: Config,
-  options: { recorder?: ChangeRecorder } = {},
+  options: { recorder?: ChangeRecorder; runWorker?: boolean } = {},
 ) {
   const signer = new TokenSigner(config.jwtSecret, config.accessTokenTtlSeconds);
   const audit = new AuditLogger(db, { enabled: config.audit.enabled });
   // Tests may wrap the recorder (to force a failure after the write); it is the audit trail.
   const recorder = options.recorder ?? audit;
-  const bus: EventBus = new LocalEventBus();
+  // Distributed mode (REDIS_URL): events cross processes and BullMQ workers run the jobs.
+  const bus: EventBus = config.redisUrl ? new RedisEventBus(config.redisUrl) : new LocalEventBus();
   const settings = new SettingsService(db, config.settingsDefaults, audit);
   const jobs = new JobManager(db, bus, audit, {
     maxJobs: config.jobs.maxJobs,
@@ -38,9 +41,14 @@ export function createServices(
     retentionHours: config.settingsDefaults.job_retention_hours,
   });
   const jobRegistry = new JobRegistry().register('cleanup', cleanupHandler(db, config.dataDir));
-  const jobEngine = new LocalJobEngine(jobs, jobRegistry, bus, {
-    concurrency: async () => (await settings.get()).job_concurrency,
-  });
+  const concurrency = async () => (await settings.get()).job_concurrency;
+  const jobEngine = config.redisUrl
+    ? new BullMqJobEngine(jobs, jobRegistry, bus, {
+        connection: config.redisUrl,
+        concurrency,
+        runWorker: options.runWorker ?? config.jobs.runWorker,
+      })
+    : new LocalJobEngine(jobs, jobRegistry, bus, { concurrency });
   return {
     signer,
     audit,

@@ -495,6 +495,23 @@ export class JobManager {
       .orderBy(asc(jobs.created_at));
     return rows.map((row) => row.id);
   }
+  /** PENDING jobs with what a queue needs to schedule them (distributed engine's re-enqueue sweep). */
+  async pendingSchedule(): Promise<Array<{ id: string; priority: number; run_after: Date }>> {
+    return this.db
+      .select({ id: jobs.id, priority: jobs.priority, run_after: jobs.run_after })
+      .from(jobs)
+      .where(eq(jobs.status, 'PENDING'))
+      .orderBy(desc(jobs.priority), asc(jobs.created_at), asc(jobs.id));
+  }
+
+  /** Workers that hold PROCESSING jobs now (the distributed engine checks they are alive). */
+  async processingWorkerIds(): Promise<string[]> {
+    const rows = await this.db
+      .selectDistinct({ worker_id: jobs.worker_id })
+      .from(jobs)
+      .where(eq(jobs.status, 'PROCESSING'));
+    return rows.flatMap((row) => (row.worker_id ? [row.worker_id] : []));
+  }
 }
 
 export function normaliseResult(result: Partial<JobResult> & { success: boolean }): JobResult {
