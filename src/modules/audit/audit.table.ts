@@ -42,7 +42,14 @@ export const auditLogs = pgTable(
     index('idx_audit_user_action').on(table.user_id, table.action, table.timestamp),
     index('idx_audit_resource_action').on(table.resource, table.action, table.timestamp),
     index('idx_audit_timestamp_action').on(table.timestamp, table.action),
-    index('idx_audit_resource_record').on(table.resource, table.resource_id, table.id),
+    // One record's entries, newest first: the planner misjudges (resource, resource_id) as
+    // independent, so the index must serve the order too.
+    index('idx_audit_resource_record').on(
+      table.resource,
+      table.resource_id,
+      table.timestamp,
+      table.id,
+    ),
     index('idx_audit_request_id').on(table.request_id),
     index('idx_audit_user_email').on(table.user_email),
   ],
