@@ -53,12 +53,6 @@ export async function buildApp(
   deps: AppDeps,
 ): Promise<{ app: FastifyInstance; services: Services }> {
   const { config } = deps;
-  const services = createServices(
-    deps.database.db,
-    config,
-    deps.recorder ? { recorder: deps.recorder } : {},
-  );
-
   const app = Fastify({
     logger: deps.logger ?? {
       level: config.logLevel,
@@ -87,6 +81,10 @@ export async function buildApp(
     },
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { coerceTypes: false } },
+  });
+  const services = createServices(deps.database.db, config, {
+    ...(deps.recorder ? { recorder: deps.recorder } : {}),
+    onJobEngineError: (error, where) => app.log.error({ err: error, where }, 'job engine error'),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

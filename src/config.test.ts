@@ -60,6 +60,26 @@ describe('configuration', () => {
     }
   });
 
+  it('reads the job and audit switches', () => {
+    const config = loadConfig({
+      DATA_DIR: tempDir(),
+      RUN_WORKER: 'false',
+      AUDIT_READS: 'yes',
+      AUDIT_RETENTION_DAYS: '400',
+      MAX_JOBS_PER_USER: '7',
+    });
+    expect(config.jobs).toMatchObject({ runWorker: false, maxJobsPerUser: 7, maxJobs: 1000 });
+    expect(config.audit).toEqual({ enabled: true, reads: true });
+    expect(config.settingsDefaults.audit_retention_days).toBe(400);
+    expect(loadConfig({ DATA_DIR: tempDir() }).settingsDefaults.audit_retention_days).toBeNull();
+    expect(() => loadConfig({ DATA_DIR: tempDir(), RUN_WORKER: 'sometimes' })).toThrow(
+      /RUN_WORKER/,
+    );
+    expect(() => loadConfig({ DATA_DIR: tempDir(), AUDIT_RETENTION_DAYS: 'soon' })).toThrow(
+      /AUDIT_RETENTION_DAYS/,
+    );
+  });
+
   it('accepts CIDR lists, IPv6 and explicit origins', () => {
     const config = loadConfig({
       DATA_DIR: tempDir(),

@@ -69,7 +69,13 @@ async function worker() {
   }
   const config = { ...loaded, jobs: { ...loaded.jobs, runWorker: true } };
   const database = await openConfiguredDatabase(config);
-  const services = createServices(database.db, config, { runWorker: true });
+  const services = createServices(database.db, config, {
+    runWorker: true,
+    onJobEngineError: (error, where) =>
+      process.stderr.write(
+        `Registrar worker: ${where}: ${error instanceof Error ? error.message : String(error)}\n`,
+      ),
+  });
   announceFirstAdmin(await prepareDatabase(database, services, config));
 
   let closing = false;

@@ -26,7 +26,12 @@ import { TokenSigner } from './platform/security/tokens.ts';
 export function createServices(
   db: Database,
   config: Config,
-  options: { recorder?: ChangeRecorder; runWorker?: boolean } = {},
+  options: {
+    recorder?: ChangeRecorder;
+    runWorker?: boolean;
+    /** Where the job engine reports errors it recovers from (the server's logger). */
+    onJobEngineError?: (error: unknown, where: string) => void;
+  } = {},
 ) {
   const signer = new TokenSigner(config.jwtSecret, config.accessTokenTtlSeconds);
   const audit = new AuditLogger(db, { enabled: config.audit.enabled });
@@ -47,6 +52,7 @@ export function createServices(
         connection: config.redisUrl,
         concurrency,
         runWorker: options.runWorker ?? config.jobs.runWorker,
+        ...(options.onJobEngineError ? { onError: options.onJobEngineError } : {}),
       })
     : new LocalJobEngine(jobs, jobRegistry, bus, { concurrency });
   return {
