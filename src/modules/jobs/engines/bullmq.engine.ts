@@ -11,10 +11,10 @@ import {
   type JobEvent,
   type JobManager,
   type JobResponse,
-  toJobResponse,
 } from '../jobs.manager.ts';
-import type { HandlerResult, JobRegistry } from '../jobs.registry.ts';
+import type { JobRegistry } from '../jobs.registry.ts';
 import type { JobRow } from '../jobs.table.ts';
+import { runJob, ShutdownSignal } from './run-job.ts';
 
 export interface BullMqEngineOptions {
   /** redis://… */
@@ -70,13 +70,6 @@ const hasLocalTap = (bus: EventBus): bus is EventBus & LocalPublishTap =>
 
 const isSubscriptionAware = (bus: EventBus): bus is EventBus & SubscriptionAware =>
   typeof (bus as Partial<SubscriptionAware>).whenSubscribed === 'function';
-
-class ShutdownSignal extends Error {
-  constructor() {
-    super('the process is shutting down');
-    this.name = 'ShutdownSignal';
-  }
-}
 
 /** Ours: 1..10, 10 first. BullMQ: lower runs first (0 would mean "before all prioritised"). */
 export const bullPriority = (priority: number) => 11 - Math.min(10, Math.max(1, priority));
@@ -273,72 +266,15 @@ export class BullMqJobEngine implements JobDispatcher {
   }
 
   private async execute(row: JobRow, signal: AbortSignal): Promise<void> {
-    const handler = this.registry.get(row.job_type);
-    if (!handler) {
-      await this.manager.finish(row.id, 'FAILED', {
-        errorMessage: `No handler for job type ${row.job_type} in this version of Registrar.`,
-      });
-      return;
-    }
-    try {
-      const payload = handler.payload.parse(row.metadata);
-      const result = await handler.run({
-        job: toJobResponse(row),
-        payload,
-        signal,
-        progress: async (update) => {
-          await this.manager.updateProgress(row.id, update);
-        },
-      });
-      await this.settle(row, signal, { result });
-    } catch (error) {
-      await this.settle(row, signal, { error });
-    }
-  }
-
-  /** The same rules as the local engine: completed, cancelled, shutdown, retried or failed. */
-  private async settle(
-    row: JobRow,
-    signal: AbortSignal,
-    outcome: { result?: HandlerResult; error?: unknown },
-  ): Promise<void> {
-    if (signal.aborted && signal.reason instanceof ShutdownSignal) {
-      const retryAt = new Date();
-      await this.manager.requeue(row.id, { retryAt });
-      this.redispatch.set(row.id, { priority: row.priority, runAt: retryAt });
-      return;
-    }
-    if (signal.aborted) {
-      await this.manager.finish(row.id, 'CANCELLED', {
-        result: outcome.result ?? { success: false, message: 'Cancelled before it finished.' },
-      });
-      return;
-    }
-    if (outcome.result) {
-      await this.manager.finish(row.id, outcome.result.success ? 'COMPLETED' : 'FAILED', {
-        result: outcome.result,
-        ...(outcome.result.success
-          ? {}
-          : { errorMessage: outcome.result.message ?? 'The job failed.' }),
-      });
-      return;
-    }
-    const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
-    // row.attempts already counts this run.
-    if (row.attempts < row.max_attempts) {
-      const delay = (this.options.retryBaseDelayMs ?? 1000) * 2 ** (row.attempts - 1);
-      const retryAt = new Date(Date.now() + delay);
-      await this.manager.requeue(row.id, {
-        retryAt,
-        errorMessage: `Attempt ${row.attempts} failed: ${message}`,
-      });
-      this.redispatch.set(row.id, { priority: row.priority, runAt: retryAt });
-      return;
-    }
-    await this.manager.finish(row.id, 'FAILED', {
-      errorMessage: message,
-      result: { success: false, message, errors: [message] },
-    });
+    const { requeuedFor } = await runJob(
+      this.manager,
+      this.registry,
+      row,
+      signal,
+      this.options.retryBaseDelayMs ?? 1000,
+    );
+    // Hand a requeued job back to BullMQ once BullMQ has let go of this run.
+    if (requeuedFor) this.redispatch.set(row.id, { priority: row.priority, runAt: requeuedFor });
   }
 
   /** `job:{id}` holds the job's JSON; 24 hours once it has ended. Writes keep event order. */

@@ -1,13 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../../../platform/events/event-bus.ts';
-import {
-  JOB_CANCELS,
-  type JobDispatcher,
-  type JobManager,
-  toJobResponse,
-} from '../jobs.manager.ts';
-import type { HandlerResult, JobRegistry } from '../jobs.registry.ts';
+import { JOB_CANCELS, type JobDispatcher, type JobManager } from '../jobs.manager.ts';
+import type { JobRegistry } from '../jobs.registry.ts';
 import type { JobRow } from '../jobs.table.ts';
+import { runJob, ShutdownSignal } from './run-job.ts';
 
 export interface LocalEngineOptions {
   /** How many jobs run at once (read on every pickup, so a settings change applies). */
@@ -17,13 +13,6 @@ export interface LocalEngineOptions {
   /** First retry delay; each further attempt doubles it. */
   retryBaseDelayMs?: number;
   workerId?: string;
-}
-
-class ShutdownSignal extends Error {
-  constructor() {
-    super('the process is shutting down');
-    this.name = 'ShutdownSignal';
-  }
 }
 
 /**
@@ -106,68 +95,8 @@ export class LocalJobEngine implements JobDispatcher {
   }
 
   private async execute(row: JobRow, signal: AbortSignal): Promise<void> {
-    const handler = this.registry.get(row.job_type);
-    if (!handler) {
-      await this.manager.finish(row.id, 'FAILED', {
-        errorMessage: `No handler for job type ${row.job_type} in this version of Registrar.`,
-      });
-      return;
-    }
-    try {
-      const payload = handler.payload.parse(row.metadata);
-      const result = await handler.run({
-        job: toJobResponse(row),
-        payload,
-        signal,
-        progress: async (update) => {
-          await this.manager.updateProgress(row.id, update);
-        },
-      });
-      await this.settle(row, signal, { result });
-    } catch (error) {
-      await this.settle(row, signal, { error });
-    }
-  }
-
-  /** Decides how a run ends: completed, cancelled, interrupted by shutdown, retried or failed. */
-  private async settle(
-    row: JobRow,
-    signal: AbortSignal,
-    outcome: { result?: HandlerResult; error?: unknown },
-  ): Promise<void> {
-    if (signal.aborted && signal.reason instanceof ShutdownSignal) {
-      await this.manager.requeue(row.id, { retryAt: new Date() });
-      return;
-    }
-    if (signal.aborted) {
-      await this.manager.finish(row.id, 'CANCELLED', {
-        result: outcome.result ?? { success: false, message: 'Cancelled before it finished.' },
-      });
-      return;
-    }
-    if (outcome.result) {
-      await this.manager.finish(row.id, outcome.result.success ? 'COMPLETED' : 'FAILED', {
-        result: outcome.result,
-        ...(outcome.result.success
-          ? {}
-          : { errorMessage: outcome.result.message ?? 'The job failed.' }),
-      });
-      return;
-    }
-    const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
-    // row.attempts already counts this run.
-    if (row.attempts < row.max_attempts) {
-      const delay = (this.options.retryBaseDelayMs ?? 1000) * 2 ** (row.attempts - 1);
-      await this.manager.requeue(row.id, {
-        retryAt: new Date(Date.now() + delay),
-        errorMessage: `Attempt ${row.attempts} failed: ${message}`,
-      });
-      return;
-    }
-    await this.manager.finish(row.id, 'FAILED', {
-      errorMessage: message,
-      result: { success: false, message, errors: [message] },
-    });
+    // A requeued job is found again by the next pump (poll or dispatch).
+    await runJob(this.manager, this.registry, row, signal, this.options.retryBaseDelayMs ?? 1000);
   }
 
   /** Jobs running in this process now. */
