@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { dateRangeConditions, dateRangeQuery, equalsFilter } from '../../platform/crud/filters.ts';
-import { recordChecks } from '../../platform/crud/references.ts';
+import { notAbove, recordChecks } from '../../platform/crud/references.ts';
 import type { ResourceDefinition } from '../../platform/crud/resource.service.ts';
 import {
   isoDate,
@@ -94,29 +94,19 @@ type GradeValues = GradeRow | typeof grades.$inferInsert;
  * update the message names the field that changed, since either side of a rule may have.
  */
 function gradeRules(next: GradeValues, existing: GradeValues | null): FieldIssue[] {
-  const issues: FieldIssue[] = [];
-  const maxGrade = next.max_grade ?? DEFAULT_MAX_GRADE;
-  if (next.grade > maxGrade) {
-    issues.push(
-      existing && existing.grade === next.grade
-        ? { field: 'body.max_grade', message: `must not be less than the grade (${next.grade})` }
-        : { field: 'body.grade', message: `must not be more than max_grade (${maxGrade})` },
-    );
-  }
-  if (next.date_assigned && next.date_submitted && next.date_submitted < next.date_assigned) {
-    issues.push(
-      existing && existing.date_submitted === next.date_submitted
-        ? {
-            field: 'body.date_assigned',
-            message: `must not be after date_submitted (${next.date_submitted})`,
-          }
-        : {
-            field: 'body.date_submitted',
-            message: `must not be before date_assigned (${next.date_assigned})`,
-          },
-    );
-  }
-  return issues;
+  return [
+    ...notAbove(
+      { field: 'grade', value: next.grade },
+      { field: 'max_grade', value: next.max_grade ?? DEFAULT_MAX_GRADE },
+      existing?.grade === next.grade ? 'high' : 'low',
+    ),
+    ...notAbove(
+      { field: 'date_assigned', value: next.date_assigned },
+      { field: 'date_submitted', value: next.date_submitted },
+      existing?.date_submitted === next.date_submitted ? 'low' : 'high',
+      { above: 'after', below: 'before' },
+    ),
+  ];
 }
 
 export const gradeDefinition: ResourceDefinition<typeof grades, GradeResponse> = {

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client.ts';
 import type { EventBus } from '../../platform/events/event-bus.ts';
-import type { Page } from '../../platform/http/pagination.ts';
+import { type Page, readPage } from '../../platform/http/pagination.ts';
 import { conflict, HttpProblem, notFound } from '../../platform/http/problems.ts';
 import { type ChangeContext, SYSTEM_CONTEXT } from '../../platform/http/request-context.ts';
 import { type AuditLogger, originFromContext } from '../audit/audit.logger.ts';
@@ -210,28 +210,32 @@ export class JobManager {
         ? undefined
         : lte(jobs.created_at, new Date(filters.createdTo)),
     ];
-    const offset = (filters.page - 1) * filters.pageSize;
-    const rows = await this.db
-      .select({ row: jobs, total: sql<number>`count(*) over()`.mapWith(Number) })
-      .from(jobs)
-      .where(and(...conditions))
-      .orderBy(desc(jobs.created_at), asc(jobs.id))
-      .limit(filters.pageSize)
-      .offset(offset);
-    let total = rows[0]?.total ?? 0;
-    if (rows.length === 0 && offset > 0) {
-      const [counted] = await this.db
-        .select({ total: sql<number>`count(*)`.mapWith(Number) })
-        .from(jobs)
-        .where(and(...conditions));
-      total = counted?.total ?? 0;
-    }
+    const where = and(...conditions);
+    const { rows, total, hasNext } = await readPage(
+      filters.page,
+      filters.pageSize,
+      (limit, offset) =>
+        this.db
+          .select()
+          .from(jobs)
+          .where(where)
+          .orderBy(desc(jobs.created_at), asc(jobs.id))
+          .limit(limit)
+          .offset(offset),
+      async () => {
+        const [counted] = await this.db
+          .select({ total: sql<number>`count(*)`.mapWith(Number) })
+          .from(jobs)
+          .where(where);
+        return counted?.total ?? 0;
+      },
+    );
     return {
-      items: rows.map(({ row }) => toJobResponse(row)),
+      items: rows.map(toJobResponse),
       total,
       page: filters.page,
       page_size: filters.pageSize,
-      has_next: offset + rows.length < total,
+      has_next: hasNext,
     };
   }
 

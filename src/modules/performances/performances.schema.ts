@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { dateRangeConditions, dateRangeQuery, equalsFilter } from '../../platform/crud/filters.ts';
-import { recordChecks } from '../../platform/crud/references.ts';
+import { notAbove, recordChecks } from '../../platform/crud/references.ts';
 import type { ResourceDefinition } from '../../platform/crud/resource.service.ts';
 import {
   isoDate,
@@ -90,13 +90,11 @@ function performanceRules(
   next: PerformanceValues,
   existing: PerformanceValues | null,
 ): FieldIssue[] {
-  const maxScore = next.max_score ?? DEFAULT_MAX_SCORE;
-  if (next.score <= maxScore) return [];
-  return [
-    existing && existing.score === next.score
-      ? { field: 'body.max_score', message: `must not be less than the score (${next.score})` }
-      : { field: 'body.score', message: `must not be more than max_score (${maxScore})` },
-  ];
+  return notAbove(
+    { field: 'score', value: next.score },
+    { field: 'max_score', value: next.max_score ?? DEFAULT_MAX_SCORE },
+    existing?.score === next.score ? 'high' : 'low',
+  );
 }
 
 export const performanceDefinition: ResourceDefinition<

@@ -60,6 +60,11 @@ export class UsersService extends ResourceService<typeof users, UserResponse> {
             (role !== 'admin' || !next.is_active);
           if (existing && losesAdmin) await assertAnotherActiveAdmin(tx, existing.id);
         },
+        async checkDelete(tx, existing) {
+          if (existing.role === 'admin' && existing.is_active) {
+            await assertAnotherActiveAdmin(tx, existing.id);
+          }
+        },
       },
       recorder,
     );
@@ -85,12 +90,6 @@ export class UsersService extends ResourceService<typeof users, UserResponse> {
   }
 
   override async remove(id: number, context: ChangeContext): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const [row] = await tx.select().from(users).where(eq(users.id, id));
-      if (row?.role === 'admin' && row.is_active && !row.deleted_at) {
-        await assertAnotherActiveAdmin(tx, id);
-      }
-    });
     await super.remove(id, context);
     await this.revokeSessions(id);
   }

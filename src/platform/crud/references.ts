@@ -63,3 +63,28 @@ export function recordChecks<Values extends Record<string, unknown>>(options: {
     }
   };
 }
+
+/**
+ * A rule across two fields of one record: `low` must not be above `high` (a grade and its
+ * maximum, an assigned and a submitted date). Either side may have changed in this write, so
+ * the caller says which side to name (`blame`): the one this write changed.
+ */
+export function notAbove<Value extends number | string>(
+  low: { field: string; value: Value | null | undefined },
+  high: { field: string; value: Value | null | undefined },
+  blame: 'low' | 'high',
+  words: { above: string; below: string } = { above: 'more than', below: 'less than' },
+): FieldIssue[] {
+  if (low.value == null || high.value == null || low.value <= high.value) return [];
+  return [
+    blame === 'high'
+      ? {
+          field: `body.${high.field}`,
+          message: `must not be ${words.below} ${low.field} (${low.value})`,
+        }
+      : {
+          field: `body.${low.field}`,
+          message: `must not be ${words.above} ${high.field} (${high.value})`,
+        },
+  ];
+}

@@ -2,7 +2,7 @@ import { and, eq, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable, PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { AuditResource } from '../../modules/audit/audit.constants.ts';
 import type { Database, Executor, Transaction } from '../db/client.ts';
-import { likePattern, type Page } from '../http/pagination.ts';
+import { likePattern, type Page, readPage } from '../http/pagination.ts';
 import { badRequest, conflict, notFound } from '../http/problems.ts';
 import type { ChangeContext, ChangeRecorder } from '../http/request-context.ts';
 
@@ -41,6 +41,8 @@ export interface ResourceDefinition<T extends ResourceTable, Response> {
     next: T['$inferSelect'] | T['$inferInsert'],
     existing: T['$inferSelect'] | null,
   ): Promise<void>;
+  /** Rules a soft delete must keep, checked inside its transaction. Throw to refuse. */
+  checkDelete?(tx: Transaction, existing: T['$inferSelect']): Promise<void>;
 }
 
 type Row<T extends ResourceTable> = T['$inferSelect'] & { id: number; deleted_at: Date | null };
@@ -97,50 +99,44 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
     ];
     const where = and(...conditions);
     const sortColumn = sortColumns[query.sort.key] ?? table.id;
-    const offset = (query.page - 1) * query.page_size;
-    // The page and its total are separate queries: a window count would make every page
-    // read every matching row, and the planner would stop using LIMIT to end scans early.
     const order = (column: SQL | PgColumn, id: SQL | PgColumn) => [
       // Records without a value go last in both directions.
       query.sort.descending ? sql`${column} DESC NULLS LAST` : sql`${column} ASC`,
       sql`${id} ASC`,
     ];
-    let rows: Array<T['$inferSelect']>;
-    if (query.search) {
-      // OFFSET 0 fences the search off from the ORDER BY … LIMIT: PostgreSQL then finds the
-      // matches through the trigram index and sorts them, instead of walking the sort index
-      // and testing every row (which it prefers, wrongly, for common terms).
-      const matches = this.db
-        .select()
-        .from(table as PgTable)
-        .where(where)
-        .offset(0)
-        .as('matches');
-      const inMatches = (column: PgColumn) =>
-        sql`${sql.identifier('matches')}.${sql.identifier(column.name)}`;
-      rows = (await this.db
-        .select()
-        .from(matches)
-        .orderBy(...order(inMatches(sortColumn), inMatches(table.id)))
-        .limit(query.page_size + 1)
-        .offset(offset)) as Array<T['$inferSelect']>;
-    } else {
-      rows = await this.db
-        .select()
-        .from(table as PgTable)
-        .where(where)
-        .orderBy(...order(sortColumn, table.id))
-        .limit(query.page_size + 1)
-        .offset(offset);
-    }
-    const hasNext = rows.length > query.page_size;
-    const items = rows.slice(0, query.page_size);
-    const total =
-      !hasNext && (items.length > 0 || offset === 0)
-        ? offset + items.length
-        : await this.countMatching(where, query);
+    // OFFSET 0 fences a search off from the ORDER BY … LIMIT: PostgreSQL then finds the
+    // matches through the trigram index and sorts them, instead of walking the sort index
+    // and testing every row (which it prefers, wrongly, for common terms).
+    const matches = this.db
+      .select()
+      .from(table as PgTable)
+      .where(where)
+      .offset(0)
+      .as('matches');
+    const inMatches = (column: PgColumn) =>
+      sql`${sql.identifier('matches')}.${sql.identifier(column.name)}`;
+    const { rows, total, hasNext } = await readPage(
+      query.page,
+      query.page_size,
+      async (limit, offset): Promise<Array<T['$inferSelect']>> =>
+        query.search
+          ? this.db
+              .select()
+              .from(matches)
+              .orderBy(...order(inMatches(sortColumn), inMatches(table.id)))
+              .limit(limit)
+              .offset(offset)
+          : this.db
+              .select()
+              .from(table as PgTable)
+              .where(where)
+              .orderBy(...order(sortColumn, table.id))
+              .limit(limit)
+              .offset(offset),
+      () => this.countMatching(where, query),
+    );
     return {
-      items: items.map((row) => this.definition.toResponse(row as T['$inferSelect'])),
+      items: rows.map((row) => this.definition.toResponse(row)),
       total,
       page: query.page,
       page_size: query.page_size,
@@ -293,6 +289,7 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
       const existing = await this.findRow(tx, id, 'any', true);
       if (!existing) throw notFound(label, id);
       if (deleting && existing.deleted_at) throw notFound(label, id);
+      if (deleting) await this.definition.checkDelete?.(tx, existing);
       if (!deleting && !existing.deleted_at) {
         throw conflict(`${label} ${id} is not deleted, so there is nothing to restore.`);
       }

@@ -57,3 +57,23 @@ export const queryBoolean = z.enum(['true', 'false']).transform((value) => value
 export function likePattern(term: string): string {
   return `%${term.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 }
+
+/**
+ * One page of a list and its total, without a window count: the page query fetches one row
+ * more than it shows (so it knows whether another page follows and can stop its scan at
+ * the LIMIT), and `count` runs only when the page alone cannot tell the total.
+ */
+export async function readPage<Row>(
+  page: number,
+  pageSize: number,
+  fetch: (limit: number, offset: number) => Promise<Row[]>,
+  count: () => Promise<number>,
+): Promise<{ rows: Row[]; total: number; hasNext: boolean }> {
+  const offset = (page - 1) * pageSize;
+  const fetched = await fetch(pageSize + 1, offset);
+  const hasNext = fetched.length > pageSize;
+  const rows = fetched.slice(0, pageSize);
+  const total =
+    !hasNext && (rows.length > 0 || offset === 0) ? offset + rows.length : await count();
+  return { rows, total, hasNext };
+}

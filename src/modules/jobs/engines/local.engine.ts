@@ -70,7 +70,9 @@ export class LocalJobEngine implements JobDispatcher {
       try {
         do {
           this.pumpAgain = false;
-          while (!this.stopping && this.running.size < (await this.options.concurrency())) {
+          // Read once per pass (it is a settings query), not once per claim.
+          const concurrency = await this.options.concurrency();
+          while (!this.stopping && this.running.size < concurrency) {
             const row = await this.manager.claimNext(this.workerId);
             if (!row) break;
             this.launch(row);
