@@ -77,7 +77,7 @@ const ADMIN_PASSWORD = `bench-${randomBytes(12).toString('hex')}`;
 const JWT_SECRET = randomBytes(48).toString('base64url');
 
 type Mode = 'embedded' | 'postgres';
-type ScenarioName = 'bare' | 'list' | 'get';
+type ScenarioName = 'bare' | 'list' | 'get' | 'list_uncached';
 
 const log = (message: string) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -460,11 +460,22 @@ async function runMode(
       seedSeconds = (performance.now() - started) / 1000;
     }
 
-    log(`${mode}: starting Registrar on port ${port}`);
-    const registrar = startNode('registrar serve', ['bin/registrar.js', 'serve'], env, ROOT);
-    server = registrar;
-    defer('stop registrar', () => registrar.stop());
-    await waitUntilReady(registrar, `${base}/health`);
+    // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.
+    const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const startRegistrar = async (extraEnv: NodeJS.ProcessEnv = {}) => {
+      log(`${mode}: starting Registrar on port ${port} ${JSON.stringify(extraEnv)}`);
+      const child = startNode(
+        'registrar serve',
+        [...nodeArgs, 'bin/registrar.js', 'serve'],
+        { ...env, ...extraEnv },
+        ROOT,
+      );
+      server = child;
+      defer('stop registrar', () => child.stop());
+      await waitUntilReady(child, `${base}/health`);
+      return child;
+    };
+    let registrar = await startRegistrar();
     const token = await signIn(base);
 
     if (settings.seed_method === 'http') {
@@ -517,8 +528,18 @@ async function runMode(
       failures,
     );
     scenarios.get = await scenario(`${mode} get`, base, getPaths(ids), token, failures);
+    // The same list requests with the list cache off: what every cache miss costs.
+    await registrar.stop();
+    registrar = await startRegistrar({ LIST_CACHE_SECONDS: '0' });
+    scenarios.list_uncached = await scenario(
+      `${mode} list (cache off)`,
+      base,
+      listPaths(terms, ids.length),
+      await signIn(base),
+      failures,
+    );
     const bareRate = scenarios.bare.requests_per_sec;
-    for (const name of ['bare', 'list', 'get'] as const) {
+    for (const name of ['bare', 'list', 'get', 'list_uncached'] as const) {
       const measured = scenarios[name];
       if (measured)
         measured.ratio_to_bare = bareRate > 0 ? round(measured.requests_per_sec / bareRate, 3) : 0;
@@ -555,9 +576,10 @@ function describeMode(mode: Mode, report: ModeReport | undefined): string {
   if (!list) return `${mode} failed`;
   const share = (value = 0) =>
     `${value < 0.1 ? round(value * 100, 1) : Math.round(value * 100)}% of bare`;
+  const uncached = report.scenarios?.list_uncached;
   return `${mode} list p99=${list.latency_ms.p99}ms ${share(list.ratio_to_bare)}${
     get ? `, get p99=${get.latency_ms.p99}ms ${share(get.ratio_to_bare)}` : ''
-  }`;
+  }${uncached ? `, list with cache off p99=${uncached.latency_ms.p99}ms ${share(uncached.ratio_to_bare)}` : ''}`;
 }
 
 async function main() {
@@ -627,6 +649,7 @@ async function main() {
         bare: 'GET / on a plain fastify() with one route, logger off (child process)',
         list: `GET ${API}/students?page=…&page_size=${PAGE_SIZE}[&search=…]: 70% searching, 30% browsing`,
         get: `GET ${API}/students/{id}, ids rotating over all students`,
+        list_uncached: 'the list requests again, after a restart with LIST_CACHE_SECONDS=0',
       },
       note: 'load generator, server and database share this machine',
     },

@@ -83,7 +83,7 @@ export async function explainStudentList(
   }
 
   try {
-    const service = createStudentsService(db, NO_RECORDING);
+    const service = createStudentsService(db, NO_RECORDING, { ttlMs: 0 });
     const report: ExplainReport = { sql: '', cases: [] };
     const plans: Record<string, string> = {};
     for (const item of cases) {

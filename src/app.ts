@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import proxyAddr from '@fastify/proxy-addr';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -34,6 +33,7 @@ import { registerAuthentication } from './platform/http/auth.ts';
 import { registerMetrics } from './platform/http/metrics.ts';
 import { registerProblemHandlers } from './platform/http/problems.ts';
 import type { ChangeRecorder } from './platform/http/request-context.ts';
+import { registerSecurityHeaders } from './platform/http/security-headers.ts';
 import { createServices, type Services } from './services.ts';
 
 export interface AppDeps {
@@ -100,17 +100,7 @@ export async function buildApp(
   app.decorate('isTrustedPeer', (address: string) => trustedPeer?.(address, 0) ?? false);
   registerMetrics(app);
 
-  await app.register(helmet, {
-    // Swagger UI needs inline scripts and styles; the API itself serves only JSON.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-      },
-    },
-  });
+  registerSecurityHeaders(app);
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,

@@ -78,6 +78,7 @@ const envSchema = z.object({
     { message: 'must be * or a comma-separated list of origins such as https://school.example' },
   ),
   BODY_LIMIT_BYTES: integer(1_048_576, 1024, 1_073_741_824),
+  LIST_CACHE_SECONDS: integer(10, 0, 3600),
   LOGIN_MAX_FAILURES: integer(5, 1, 100),
   LOGIN_FAILURE_WINDOW_SECONDS: integer(300, 10, 86_400),
   LOGIN_LOCKOUT_SECONDS: integer(900, 10, 86_400),
@@ -124,6 +125,11 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   corsOrigins: string[];
   bodyLimitBytes: number;
+  /**
+   * How long a list answer is reused when no change to its records has been heard of
+   * (writes through Registrar drop it at once); 0 turns list caching off.
+   */
+  listCacheMs: number;
   login: {
     maxFailures: number;
     failureWindowSeconds: number;
@@ -209,6 +215,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL,
     corsOrigins: env.CORS_ORIGINS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    listCacheMs: env.LIST_CACHE_SECONDS * 1000,
     login: {
       maxFailures: env.LOGIN_MAX_FAILURES,
       failureWindowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,

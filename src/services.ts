@@ -16,7 +16,9 @@ import { RolesService } from './modules/roles/roles.service.ts';
 import { SettingsService } from './modules/settings/settings.service.ts';
 import { createStudentsService } from './modules/students/students.service.ts';
 import { UsersService } from './modules/users/users.service.ts';
+import type { ListCaching } from './platform/crud/resource.service.ts';
 import type { Database } from './platform/db/client.ts';
+import { ChangeFeed } from './platform/events/change-feed.ts';
 import { type EventBus, LocalEventBus } from './platform/events/event-bus.ts';
 import { RedisEventBus } from './platform/events/redis-event-bus.ts';
 import type { ChangeRecorder } from './platform/http/request-context.ts';
@@ -39,6 +41,9 @@ export function createServices(
   const recorder = options.recorder ?? audit;
   // Distributed mode (REDIS_URL): events cross processes and BullMQ workers run the jobs.
   const bus: EventBus = config.redisUrl ? new RedisEventBus(config.redisUrl) : new LocalEventBus();
+  // Cached lists hear of changes in this process at once, and from other processes on the bus.
+  const changes = new ChangeFeed(bus);
+  const caching: ListCaching = { ttlMs: config.listCacheMs, changes };
   const settings = new SettingsService(db, config.settingsDefaults, audit);
   const jobs = new JobManager(db, bus, audit, {
     maxJobs: config.jobs.maxJobs,
@@ -59,20 +64,21 @@ export function createServices(
     signer,
     audit,
     bus,
+    changes,
     jobs,
     jobRegistry,
     jobEngine,
     auth: new AuthService(db, signer, config, audit),
     roles: new RolesService(db, audit),
     settings,
-    users: new UsersService(db, recorder),
-    students: createStudentsService(db, recorder),
-    courses: createCoursesService(db, recorder),
-    enrollments: createEnrollmentsService(db, recorder),
-    grades: createGradesService(db, recorder),
-    attendance: createAttendanceService(db, recorder),
-    performances: createPerformancesService(db, recorder),
-    highlights: createHighlightsService(db, recorder),
+    users: new UsersService(db, recorder, caching),
+    students: createStudentsService(db, recorder, caching),
+    courses: createCoursesService(db, recorder, caching),
+    enrollments: createEnrollmentsService(db, recorder, caching),
+    grades: createGradesService(db, recorder, caching),
+    attendance: createAttendanceService(db, recorder, caching),
+    performances: createPerformancesService(db, recorder, caching),
+    highlights: createHighlightsService(db, recorder, caching),
   };
 }
 

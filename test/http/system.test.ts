@@ -51,6 +51,16 @@ describe('system endpoints', () => {
     expect(docs.body).toContain('swagger');
   });
 
+  it('sends the security headers on API answers, errors and the docs', async () => {
+    for (const url of ['/api/v1/students', '/api/v1/no-such-route', '/docs/']) {
+      const response = await t.app.inject({ method: 'GET', url });
+      expect(response.headers['content-security-policy'], url).toContain("default-src 'self'");
+      expect(response.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(response.headers['strict-transport-security'], url).toContain('max-age=');
+      expect(response.headers['x-frame-options'], url).toBe('SAMEORIGIN');
+    }
+  });
+
   it('honours X-Forwarded-For only from a trusted proxy', async () => {
     // The sign-in records the client address on the session, which makes it observable here.
     const signInFrom = async (app: TestApp, remoteAddress: string) => {

@@ -1,4 +1,4 @@
-import { ResourceService } from '../../platform/crud/resource.service.ts';
+import { type ListCaching, ResourceService } from '../../platform/crud/resource.service.ts';
 import type { Database } from '../../platform/db/client.ts';
 import type { ChangeRecorder } from '../../platform/http/request-context.ts';
 import { type EnrollmentResponse, enrollmentDefinition } from './enrollments.schema.ts';
@@ -9,6 +9,7 @@ export type EnrollmentsService = ResourceService<typeof courseEnrollments, Enrol
 export function createEnrollmentsService(
   db: Database,
   recorder: ChangeRecorder,
+  caching: ListCaching,
 ): EnrollmentsService {
-  return new ResourceService(db, enrollmentDefinition, recorder);
+  return new ResourceService(db, enrollmentDefinition, recorder, caching);
 }

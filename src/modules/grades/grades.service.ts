@@ -1,4 +1,4 @@
-import { ResourceService } from '../../platform/crud/resource.service.ts';
+import { type ListCaching, ResourceService } from '../../platform/crud/resource.service.ts';
 import type { Database } from '../../platform/db/client.ts';
 import type { ChangeRecorder } from '../../platform/http/request-context.ts';
 import { type GradeResponse, gradeDefinition } from './grades.schema.ts';
@@ -6,6 +6,10 @@ import type { grades } from './grades.table.ts';
 
 export type GradesService = ResourceService<typeof grades, GradeResponse>;
 
-export function createGradesService(db: Database, recorder: ChangeRecorder): GradesService {
-  return new ResourceService(db, gradeDefinition, recorder);
+export function createGradesService(
+  db: Database,
+  recorder: ChangeRecorder,
+  caching: ListCaching,
+): GradesService {
+  return new ResourceService(db, gradeDefinition, recorder, caching);
 }

@@ -1,4 +1,4 @@
-import { ResourceService } from '../../platform/crud/resource.service.ts';
+import { type ListCaching, ResourceService } from '../../platform/crud/resource.service.ts';
 import type { Database } from '../../platform/db/client.ts';
 import type { ChangeRecorder } from '../../platform/http/request-context.ts';
 import { type HighlightResponse, highlightDefinition } from './highlights.schema.ts';
@@ -6,6 +6,10 @@ import type { highlights } from './highlights.table.ts';
 
 export type HighlightsService = ResourceService<typeof highlights, HighlightResponse>;
 
-export function createHighlightsService(db: Database, recorder: ChangeRecorder): HighlightsService {
-  return new ResourceService(db, highlightDefinition, recorder);
+export function createHighlightsService(
+  db: Database,
+  recorder: ChangeRecorder,
+  caching: ListCaching,
+): HighlightsService {
+  return new ResourceService(db, highlightDefinition, recorder, caching);
 }

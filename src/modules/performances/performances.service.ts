@@ -1,4 +1,4 @@
-import { ResourceService } from '../../platform/crud/resource.service.ts';
+import { type ListCaching, ResourceService } from '../../platform/crud/resource.service.ts';
 import type { Database } from '../../platform/db/client.ts';
 import type { ChangeRecorder } from '../../platform/http/request-context.ts';
 import { type PerformanceResponse, performanceDefinition } from './performances.schema.ts';
@@ -9,6 +9,7 @@ export type PerformancesService = ResourceService<typeof dailyPerformances, Perf
 export function createPerformancesService(
   db: Database,
   recorder: ChangeRecorder,
+  caching: ListCaching,
 ): PerformancesService {
-  return new ResourceService(db, performanceDefinition, recorder);
+  return new ResourceService(db, performanceDefinition, recorder, caching);
 }

@@ -1,6 +1,6 @@
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { z } from 'zod';
-import { ResourceService } from '../../platform/crud/resource.service.ts';
+import { type ListCaching, ResourceService } from '../../platform/crud/resource.service.ts';
 import type { Database, Transaction } from '../../platform/db/client.ts';
 import { conflict, unprocessable } from '../../platform/http/problems.ts';
 import type { ChangeContext, ChangeRecorder } from '../../platform/http/request-context.ts';
@@ -46,7 +46,7 @@ async function assertAnotherActiveAdmin(tx: Transaction, exceptUserId: number) {
 }
 
 export class UsersService extends ResourceService<typeof users, UserResponse> {
-  constructor(db: Database, recorder: ChangeRecorder) {
+  constructor(db: Database, recorder: ChangeRecorder, caching: ListCaching) {
     super(
       db,
       {
@@ -67,6 +67,7 @@ export class UsersService extends ResourceService<typeof users, UserResponse> {
         },
       },
       recorder,
+      caching,
     );
   }
 

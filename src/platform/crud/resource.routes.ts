@@ -1,10 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Permission } from '../../modules/roles/permissions.ts';
-import { pageSchema } from '../http/pagination.ts';
+import { type Page, pageSchema } from '../http/pagination.ts';
 import { commonErrorResponses, problemSchema } from '../http/problems.ts';
 import { changeContextFrom } from '../http/request-context.ts';
 import type { ListOptions, ResourceService, ResourceTable } from './resource.service.ts';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 export const idParamsSchema = z.object({
   id: z.coerce.number().int().min(1).max(2_147_483_647),
@@ -62,6 +64,12 @@ export function registerResourceRoutes<
     ? { auditRead: { action: 'SEARCH' as const, resource } }
     : {};
   const viewRead = options.auditReads ? { auditRead: { action: 'VIEW' as const, resource } } : {};
+  // Lists answer with JSON the service may have cached; it is checked against the page
+  // schema when it is made, as the serializer would.
+  const listResponse = pageSchema(options.response);
+  const renderPage = (page: Page<Response>) => JSON.stringify(z.encode(listResponse, page));
+  const sendList = async (reply: FastifyReply, query: ListQuery) =>
+    reply.type(JSON_TYPE).send(await service.listBody(query, renderPage));
 
   app.get(
     path,
@@ -71,10 +79,10 @@ export function registerResourceRoutes<
         tags: [tag],
         summary: `List ${label.toLowerCase()} records`,
         querystring: options.listQuery,
-        response: { 200: pageSchema(options.response), ...commonErrorResponses },
+        response: { 200: listResponse, ...commonErrorResponses },
       },
     },
-    async (request) => service.list(request.query as ListQuery),
+    async (request, reply) => sendList(reply, request.query as ListQuery),
   );
 
   for (const nested of options.nested ?? []) {
@@ -87,13 +95,13 @@ export function registerResourceRoutes<
           summary: `List ${label.toLowerCase()} records of one ${nested.parentPath.slice(1, -1)}`,
           params: idParamsSchema,
           querystring: options.listQuery,
-          response: { 200: pageSchema(options.response), ...itemResponses },
+          response: { 200: listResponse, ...itemResponses },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const { id } = request.params as IdParams;
         await nested.parent.assertExists(id);
-        return service.list({ ...(request.query as ListQuery), [nested.filterKey]: id });
+        return sendList(reply, { ...(request.query as ListQuery), [nested.filterKey]: id });
       },
     );
   }

@@ -2,12 +2,26 @@ import { and, eq, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable, PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { AuditResource } from '../../modules/audit/audit.constants.ts';
 import type { Database, Executor, Transaction } from '../db/client.ts';
+import type { ChangeFeed } from '../events/change-feed.ts';
 import { likePattern, type Page, readPage } from '../http/pagination.ts';
 import { badRequest, conflict, notFound } from '../http/problems.ts';
 import type { ChangeContext, ChangeRecorder } from '../http/request-context.ts';
+import { ResultCache } from './result-cache.ts';
 
-/** How long a list's total is reused while someone pages through it. */
-const TOTAL_CACHE_MS = 2000;
+/** Budget for one resource's cached list answers, in bytes of JSON. */
+const CACHED_PAGES_MAX_BYTES = 8_000_000;
+/** How many list totals one resource keeps. */
+const CACHED_TOTALS_MAX = 1000;
+
+/**
+ * How lists are cached: answers are reused for `ttlMs` unless `changes` says the resource
+ * changed (writes through a service announce it, in this process and, over the event bus,
+ * in the others). ttlMs 0 turns caching off.
+ */
+export interface ListCaching {
+  ttlMs: number;
+  changes?: ChangeFeed;
+}
 
 /** Every domain table has an integer id and a soft-delete marker. */
 export type ResourceTable = PgTable & { id: PgColumn; deleted_at: PgColumn };
@@ -69,11 +83,28 @@ export function changedFields(
  * in a transaction that also hands the change to the recorder (the audit trail).
  */
 export class ResourceService<T extends ResourceTable, Response extends Record<string, unknown>> {
+  /** List answers as UTF-8 JSON, by query: ready to send, no encoding per request. */
+  private readonly pages: ResultCache<Buffer>;
+  /** How many records match a list's filters, by filters: paging asks it again and again. */
+  private readonly totals: ResultCache<number>;
+  private readonly changes: ChangeFeed | undefined;
+
   constructor(
     protected readonly db: Database,
     protected readonly definition: ResourceDefinition<T, Response>,
     protected readonly recorder: ChangeRecorder,
-  ) {}
+    caching: ListCaching = { ttlMs: 0 },
+  ) {
+    const { ttlMs } = caching;
+    this.pages = new ResultCache({
+      ttlMs,
+      maxBytes: CACHED_PAGES_MAX_BYTES,
+      sizeOf: (body) => body.byteLength,
+    });
+    this.totals = new ResultCache({ ttlMs, maxBytes: CACHED_TOTALS_MAX, sizeOf: () => 1 });
+    this.changes = caching.changes;
+    this.changes?.onChange(definition.resource, () => this.forgetCachedLists());
+  }
 
   get label() {
     return this.definition.label;
@@ -81,6 +112,33 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
 
   get resource() {
     return this.definition.resource;
+  }
+
+  /**
+   * A list answer as UTF-8 JSON, from the cache when nothing has changed since it was made.
+   * `render` turns the page into the route's JSON (validated against its schema once).
+   */
+  async listBody(
+    query: ListOptions & Record<string, unknown>,
+    render: (page: Page<Response>) => string,
+  ): Promise<Buffer> {
+    return this.pages.get(JSON.stringify(query), async () =>
+      Buffer.from(render(await this.list(query)), 'utf8'),
+    );
+  }
+
+  /**
+   * Tells every process that this resource's records changed, so cached lists are dropped.
+   * Writes through this service do it themselves; call it after writing the table otherwise.
+   */
+  recordsChanged(): void {
+    if (this.changes) this.changes.announce(this.definition.resource);
+    else this.forgetCachedLists();
+  }
+
+  private forgetCachedLists() {
+    this.pages.clear();
+    this.totals.clear();
   }
 
   async list(query: ListOptions & Record<string, unknown>): Promise<Page<Response>> {
@@ -144,38 +202,46 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
     };
   }
 
-  private readonly totals = new Map<string, { total: number; at: number }>();
-
-  /** A write's transaction; cached totals are dropped once it has committed (or failed). */
+  /** A write's transaction; cached lists are dropped once it has committed (or failed). */
   private async inTransaction<R>(work: (tx: Transaction) => Promise<R>): Promise<R> {
     try {
       return await this.db.transaction(work);
     } finally {
-      this.totals.clear();
+      this.recordsChanged();
     }
   }
 
-  /**
-   * How many records match a list's filters. Browsing pages of the same filters asks this
-   * again and again, so the answer is kept for TOTAL_CACHE_MS; writes through this service
-   * clear it, and writes elsewhere (another process, a bulk job) show within that time.
-   */
-  private async countMatching(
-    where: SQL | undefined,
-    query: ListOptions & Record<string, unknown>,
-  ) {
+  /** How many records match a list's filters (cached, see `totals`). */
+  private countMatching(where: SQL | undefined, query: ListOptions & Record<string, unknown>) {
     const { page: _page, page_size: _pageSize, sort: _sort, ...filters } = query;
-    const key = JSON.stringify(filters);
-    const cached = this.totals.get(key);
-    if (cached && Date.now() - cached.at < TOTAL_CACHE_MS) return cached.total;
-    const [counted] = await this.db
-      .select({ total: sql<number>`count(*)`.mapWith(Number) })
-      .from(this.definition.table as PgTable)
-      .where(where);
-    const total = counted?.total ?? 0;
-    if (this.totals.size >= 1000) this.totals.clear();
-    this.totals.set(key, { total, at: Date.now() });
-    return total;
+    return this.totals.get(JSON.stringify(filters), async () => {
+      const [counted] = await this.db
+        .select({ total: sql<number>`count(*)`.mapWith(Number) })
+        .from(this.definition.table as PgTable)
+        .where(where);
+      return counted?.total ?? 0;
+    });
+  }
+
+  /**
+   * Reads by id outside a transaction, prepared once: building the query is most of a get's
+   * cost, and PostgreSQL keeps the plan of a named statement per connection.
+   */
+  private preparedReads?: Record<'live' | 'any', ReturnType<typeof this.prepareRead>>;
+
+  private prepareRead(state: 'live' | 'any') {
+    const { table, resource } = this.definition;
+    const byId = eq(table.id, sql.placeholder('id'));
+    return this.db
+      .select()
+      .from(table as PgTable)
+      .where(state === 'live' ? and(byId, isNull(table.deleted_at)) : byId)
+      .prepare(`${resource.toLowerCase()}_get_${state}`);
+  }
+
+  private readById(id: number, state: 'live' | 'any') {
+    this.preparedReads ??= { live: this.prepareRead('live'), any: this.prepareRead('any') };
+    return this.preparedReads[state].execute({ id }) as Promise<Row<T>[]>;
   }
 
   protected async findRow(
@@ -200,14 +266,15 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
   }
 
   async get(id: number, options: { includeDeleted?: boolean } = {}): Promise<Response> {
-    const row = await this.findRow(this.db, id, options.includeDeleted ? 'any' : 'live');
+    const [row] = await this.readById(id, options.includeDeleted ? 'any' : 'live');
     if (!row) throw notFound(this.definition.label, id);
     return this.definition.toResponse(row);
   }
 
   /** Throws 404 unless a live record with this id exists (for nested lists). */
   async assertExists(id: number): Promise<void> {
-    if (!(await this.findRow(this.db, id, 'live'))) throw notFound(this.definition.label, id);
+    const [row] = await this.readById(id, 'live');
+    if (!row) throw notFound(this.definition.label, id);
   }
 
   async create(values: T['$inferInsert'], context: ChangeContext): Promise<Response> {

@@ -10,6 +10,8 @@ export interface AccessClaims {
 }
 
 const ISSUER = 'registrar';
+/** Verified tokens remembered at once; a client reuses one token for many requests. */
+const VERIFIED_CACHE_SIZE = 10_000;
 const AUDIENCE = 'registrar-api';
 
 export class TokenSigner {
@@ -38,8 +40,35 @@ export class TokenSigner {
       .sign(this.key);
   }
 
+  /**
+   * Tokens that passed verification, by their exact text (signature included), with their
+   * expiry: a signature is checked once per token, not once per request.
+   */
+  private readonly verified = new Map<string, { claims: AccessClaims; expiresAt: number }>();
+
   /** Returns the claims, or a reason the token is not acceptable. */
   async verify(token: string): Promise<AccessClaims | { error: 'expired' | 'invalid' }> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (Date.now() < known.expiresAt) return known.claims;
+      this.verified.delete(token);
+      return { error: 'expired' };
+    }
+    const outcome = await this.verifySignature(token);
+    if ('claims' in outcome) {
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) {
+        // Maps iterate in insertion order: forget the oldest.
+        this.verified.delete(this.verified.keys().next().value as string);
+      }
+      this.verified.set(token, outcome);
+      return outcome.claims;
+    }
+    return outcome;
+  }
+
+  private async verifySignature(
+    token: string,
+  ): Promise<{ claims: AccessClaims; expiresAt: number } | { error: 'expired' | 'invalid' }> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         issuer: ISSUER,
@@ -47,14 +76,16 @@ export class TokenSigner {
         algorithms: ['HS256'],
       });
       const userId = Number(payload.sub);
-      if (!Number.isInteger(userId) || typeof payload.role !== 'string')
+      if (!Number.isInteger(userId) || typeof payload.role !== 'string' || !payload.exp) {
         return { error: 'invalid' };
-      return {
+      }
+      const claims: AccessClaims = {
         userId,
         email: String(payload.email ?? ''),
         role: payload.role,
         passwordChangeRequired: payload.pcr === true,
       };
+      return { claims, expiresAt: payload.exp * 1000 };
     } catch (error) {
       return { error: error instanceof errors.JWTExpired ? 'expired' : 'invalid' };
     }
