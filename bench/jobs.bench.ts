@@ -26,7 +26,6 @@ import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
-import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { AuditLogger } from '../src/modules/audit/audit.logger.ts';
 import { BullMqJobEngine, jobMirrorKey } from '../src/modules/jobs/engines/bullmq.engine.ts';
@@ -552,6 +551,8 @@ async function partThroughput(choice: DatabaseChoice, redis: Redis) {
 // Part 3: progress fan-out to a WebSocket client of a real Registrar.
 
 async function partProgress(choice: DatabaseChoice) {
+  // Loaded here: parts 1 and 2 need no HTTP app.
+  const { buildApp } = await import('../src/app.ts');
   const database = await openBenchDatabase(choice);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'registrar-bench-jobs-'));
   onCleanup('data dir', () => rm(dataDir, { recursive: true, force: true }));

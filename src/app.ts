@@ -18,9 +18,11 @@ import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { coursesRoutes } from './modules/courses/courses.routes.ts';
 import { enrollmentsRoutes } from './modules/enrollments/enrollments.routes.ts';
+import { exportsRoutes } from './modules/exports/exports.routes.ts';
 import { gradesRoutes } from './modules/grades/grades.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { highlightsRoutes } from './modules/highlights/highlights.routes.ts';
+import { importsRoutes } from './modules/imports/imports.routes.ts';
 import { jobsRoutes } from './modules/jobs/jobs.routes.ts';
 import { jobsSocketRoutes } from './modules/jobs/jobs.socket.ts';
 import { performancesRoutes } from './modules/performances/performances.routes.ts';
@@ -134,10 +136,12 @@ export async function buildApp(
   // Jobs run while the server runs; on close, running jobs get a bounded wait and the rest resume at the next start.
   app.addHook('onReady', async () => {
     await services.jobEngine.start();
+    services.audit.start();
   });
   app.addHook('onClose', async () => {
     await services.jobEngine.stop(config.jobs.shutdownGraceMs);
     await services.bus.close();
+    await services.audit.stop();
   });
   registerAuthentication(app, {
     signer: services.signer,
@@ -178,7 +182,24 @@ export async function buildApp(
         ),
       );
       await api.register(
+        importsRoutes(services.imports, {
+          maxBytes: config.imports.maxBytes,
+          previewsPerMinute: config.rateLimits.jobsPerMinute,
+        }),
+      );
+      await api.register(
         auditRoutes(services.audit, deps.database.db, config.rateLimits.exportsPerMinute),
+      );
+      await api.register(
+        exportsRoutes({
+          db: deps.database.db,
+          audit: services.audit,
+          jobs: services.jobs,
+          registry: services.jobRegistry,
+          dataDir: config.dataDir,
+          syncLimit: config.exportSyncLimit,
+          exportsPerMinute: config.rateLimits.exportsPerMinute,
+        }),
       );
     },
     { prefix: API_PREFIX },

@@ -69,7 +69,10 @@ describe('configuration', () => {
       MAX_JOBS_PER_USER: '7',
     });
     expect(config.jobs).toMatchObject({ runWorker: false, maxJobsPerUser: 7, maxJobs: 1000 });
-    expect(config.audit).toEqual({ enabled: true, reads: true });
+    expect(config.audit).toEqual({ enabled: true, reads: true, sealIntervalMs: 500 });
+    expect(
+      loadConfig({ DATA_DIR: tempDir(), AUDIT_SEAL_INTERVAL_MS: '2000' }).audit.sealIntervalMs,
+    ).toBe(2000);
     expect(config.settingsDefaults.audit_retention_days).toBe(400);
     expect(loadConfig({ DATA_DIR: tempDir() }).settingsDefaults.audit_retention_days).toBeNull();
     expect(() => loadConfig({ DATA_DIR: tempDir(), RUN_WORKER: 'sometimes' })).toThrow(

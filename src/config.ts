@@ -79,11 +79,14 @@ const envSchema = z.object({
   ),
   BODY_LIMIT_BYTES: integer(1_048_576, 1024, 1_073_741_824),
   LIST_CACHE_SECONDS: integer(10, 0, 3600),
+  IMPORT_MAX_BYTES: integer(52_428_800, 1024, 1_073_741_824),
+  IMPORT_MAX_ROWS: integer(1_000_000, 1, 10_000_000),
   LOGIN_MAX_FAILURES: integer(5, 1, 100),
   LOGIN_FAILURE_WINDOW_SECONDS: integer(300, 10, 86_400),
   LOGIN_LOCKOUT_SECONDS: integer(900, 10, 86_400),
   RATE_LIMIT_LOGIN_PER_MINUTE: integer(30, 1, 10_000),
   RATE_LIMIT_EXPORTS_PER_MINUTE: integer(10, 1, 10_000),
+  EXPORT_SYNC_LIMIT: integer(10_000, 1, 10_000_000),
   RATE_LIMIT_JOBS_PER_MINUTE: integer(60, 1, 10_000),
   JOB_SHUTDOWN_GRACE_SECONDS: integer(10, 0, 3600),
   METRICS_TOKEN: optionalString,
@@ -91,6 +94,7 @@ const envSchema = z.object({
   DEFAULT_LANGUAGE: z.enum(['en', 'el']).default('en'),
   AUDIT_ENABLED: booleanFlag(true),
   AUDIT_READS: booleanFlag(false),
+  AUDIT_SEAL_INTERVAL_MS: integer(500, 10, 60_000),
   AUDIT_RETENTION_DAYS: optionalString.pipe(
     z
       .string()
@@ -130,6 +134,8 @@ export interface Config {
    * (writes through Registrar drop it at once); 0 turns list caching off.
    */
   listCacheMs: number;
+  /** Upload size and row limits of imports (a larger file is refused before it is read). */
+  imports: { maxBytes: number; maxRows: number };
   login: {
     maxFailures: number;
     failureWindowSeconds: number;
@@ -146,11 +152,15 @@ export interface Config {
   };
   /** Requests per minute on heavy endpoints, per signed-in user (per address without one). */
   rateLimits: { exportsPerMinute: number; jobsPerMinute: number };
+  /** Rows GET /exports/{resource} streams at most; larger exports run as export_large jobs. */
+  exportSyncLimit: number;
   audit: {
     /** Off only for benchmarks that measure what auditing costs. */
     enabled: boolean;
     /** Also record VIEW and SEARCH of students' personal data. */
     reads: boolean;
+    /** How often the sealer chains entries other processes wrote (this one's go at once). */
+    sealIntervalMs: number;
   };
   /** Defaults for the runtime settings an admin can change later (GET/PATCH /api/v1/settings). */
   settingsDefaults: {
@@ -216,6 +226,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: env.CORS_ORIGINS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     listCacheMs: env.LIST_CACHE_SECONDS * 1000,
+    imports: { maxBytes: env.IMPORT_MAX_BYTES, maxRows: env.IMPORT_MAX_ROWS },
     login: {
       maxFailures: env.LOGIN_MAX_FAILURES,
       failureWindowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
@@ -233,7 +244,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       exportsPerMinute: env.RATE_LIMIT_EXPORTS_PER_MINUTE,
       jobsPerMinute: env.RATE_LIMIT_JOBS_PER_MINUTE,
     },
-    audit: { enabled: env.AUDIT_ENABLED, reads: env.AUDIT_READS },
+    exportSyncLimit: env.EXPORT_SYNC_LIMIT,
+    audit: {
+      enabled: env.AUDIT_ENABLED,
+      reads: env.AUDIT_READS,
+      sealIntervalMs: env.AUDIT_SEAL_INTERVAL_MS,
+    },
     settingsDefaults: {
       school_name: env.SCHOOL_NAME,
       default_language: env.DEFAULT_LANGUAGE,

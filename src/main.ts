@@ -85,6 +85,7 @@ async function worker() {
     process.stderr.write(`Registrar worker: ${signal}, finishing running jobs…\n`);
     await services.jobEngine.stop(config.jobs.shutdownGraceMs);
     await services.bus.close();
+    await services.audit.stop();
     await database.close();
     process.exit(0);
   };
@@ -92,6 +93,7 @@ async function worker() {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
   await services.jobEngine.start();
+  services.audit.start();
   process.stderr.write(
     `Registrar worker ${services.jobEngine instanceof BullMqJobEngine ? services.jobEngine.workerId : ''} is running (database: ${database.kind}).\n`,
   );
@@ -104,6 +106,8 @@ async function migrate() {
     const { services } = await buildApp({ config, database, logger: false });
     announceFirstAdmin(await prepareDatabase(database, services, config));
     process.stdout.write(`Migrations applied (${database.kind}).\n`);
+    // Seal the entries this command wrote (the first admin's creation), not at the next start.
+    await services.audit.stop();
   } finally {
     await database.close();
   }
@@ -119,6 +123,7 @@ async function seed(options: { demo?: boolean; students: string }) {
     const { seedDemoSchool } = await import('./modules/demo/demo-seed.ts');
     const counts = await seedDemoSchool(database.db, { students: Number(options.students) });
     process.stdout.write(`Demo school ready: ${JSON.stringify(counts)}\n`);
+    await services.audit.stop();
   } finally {
     await database.close();
   }
@@ -140,6 +145,7 @@ async function auditRetention(options: { verify?: string[] }) {
       dataDir: config.dataDir,
     });
     process.stdout.write(`${JSON.stringify(await retention.run(), null, 2)}\n`);
+    await services.audit.stop();
   } finally {
     await database.close();
   }

@@ -4,8 +4,11 @@ import { AuditLogger } from './modules/audit/audit.logger.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { createCoursesService } from './modules/courses/courses.service.ts';
 import { createEnrollmentsService } from './modules/enrollments/enrollments.service.ts';
+import { exportLargeHandler } from './modules/exports/export-large.job.ts';
 import { createGradesService } from './modules/grades/grades.service.ts';
 import { createHighlightsService } from './modules/highlights/highlights.service.ts';
+import { bulkImportHandler } from './modules/imports/bulk-import.job.ts';
+import { ImportsService } from './modules/imports/imports.service.ts';
 import { BullMqJobEngine } from './modules/jobs/engines/bullmq.engine.ts';
 import { LocalJobEngine } from './modules/jobs/engines/local.engine.ts';
 import { cleanupHandler } from './modules/jobs/handlers/cleanup.job.ts';
@@ -36,7 +39,10 @@ export function createServices(
   } = {},
 ) {
   const signer = new TokenSigner(config.jwtSecret, config.accessTokenTtlSeconds);
-  const audit = new AuditLogger(db, { enabled: config.audit.enabled });
+  const audit = new AuditLogger(db, {
+    enabled: config.audit.enabled,
+    sealIntervalMs: config.audit.sealIntervalMs,
+  });
   // Tests may wrap the recorder (to force a failure after the write); it is the audit trail.
   const recorder = options.recorder ?? audit;
   // Distributed mode (REDIS_URL): events cross processes and BullMQ workers run the jobs.
@@ -50,7 +56,20 @@ export function createServices(
     maxJobsPerUser: config.jobs.maxJobsPerUser,
     retentionHours: config.settingsDefaults.job_retention_hours,
   });
-  const jobRegistry = new JobRegistry().register('cleanup', cleanupHandler(db, config.dataDir));
+  const records = {
+    students: createStudentsService(db, recorder, caching),
+    courses: createCoursesService(db, recorder, caching),
+    enrollments: createEnrollmentsService(db, recorder, caching),
+    grades: createGradesService(db, recorder, caching),
+    attendance: createAttendanceService(db, recorder, caching),
+    performances: createPerformancesService(db, recorder, caching),
+    highlights: createHighlightsService(db, recorder, caching),
+  };
+  const importLimits = { maxRows: config.imports.maxRows };
+  const jobRegistry = new JobRegistry()
+    .register('cleanup', cleanupHandler(db, config.dataDir))
+    .register('export_large', exportLargeHandler({ db, dataDir: config.dataDir, audit }))
+    .register('bulk_import', bulkImportHandler(db, records, audit, importLimits));
   const concurrency = async () => (await settings.get()).job_concurrency;
   const jobEngine = config.redisUrl
     ? new BullMqJobEngine(jobs, jobRegistry, bus, {
@@ -72,13 +91,8 @@ export function createServices(
     roles: new RolesService(db, audit),
     settings,
     users: new UsersService(db, recorder, caching),
-    students: createStudentsService(db, recorder, caching),
-    courses: createCoursesService(db, recorder, caching),
-    enrollments: createEnrollmentsService(db, recorder, caching),
-    grades: createGradesService(db, recorder, caching),
-    attendance: createAttendanceService(db, recorder, caching),
-    performances: createPerformancesService(db, recorder, caching),
-    highlights: createHighlightsService(db, recorder, caching),
+    ...records,
+    imports: new ImportsService(db, records, jobs, importLimits),
   };
 }
 

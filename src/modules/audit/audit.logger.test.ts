@@ -26,7 +26,9 @@ afterAll(async () => {
 
 const requestId = () => `audit-test-${++seq}`;
 
+/** The sealed entries of one request (its entries are chained first, as the API does). */
 async function entriesFor(id: string, executor: Executor = t.database.db): Promise<AuditRow[]> {
+  await t.services.audit.flush();
   return executor
     .select()
     .from(auditLogs)

@@ -7,9 +7,10 @@ import {
   changeContextFrom,
   type RecordedChange,
 } from '../../platform/http/request-context.ts';
-import { ChainVerifier, entryHash } from './audit.chain.ts';
+import { ChainVerifier } from './audit.chain.ts';
 import type { AuditAction, AuditResource } from './audit.constants.ts';
-import { type AuditRow, auditChainHead, auditLogs } from './audit.table.ts';
+import { AuditSealer } from './audit.sealer.ts';
+import { auditChainHead, auditLogs, auditPending } from './audit.table.ts';
 
 export interface AuditEntryInput {
   action: AuditAction;
@@ -63,62 +64,75 @@ export function originFromContext(context: ChangeContext): AuditOrigin {
 }
 
 /**
- * Writes the audit trail. Every append locks the chain head, so entries get consecutive ids
- * and each hash covers the one before it. Called inside the transaction of the change it
- * records (record, append) or in a transaction of its own (logFromRequest, logAction).
+ * Writes the audit trail. An append is a plain insert into audit_pending inside the caller's
+ * transaction, so the entry commits or rolls back with the change it records and writers do
+ * not queue behind one another; the sealer (audit.sealer.ts) chains committed entries into
+ * audit_logs shortly after. Called inside the transaction of the change it records (record,
+ * append) or in a transaction of its own (logFromRequest, logAction).
  */
 export class AuditLogger implements ChangeRecorder {
+  private readonly sealer: AuditSealer;
+
   constructor(
     private readonly db: Database,
-    private readonly options: { enabled: boolean; now?: () => Date } = { enabled: true },
-  ) {}
+    private readonly options: {
+      enabled: boolean;
+      now?: () => Date;
+      /** The periodic seal, for entries other processes wrote (default 500 ms). */
+      sealIntervalMs?: number;
+      onSealError?: (error: unknown) => void;
+    } = { enabled: true },
+  ) {
+    this.sealer = new AuditSealer(db, options.onSealError ? { onError: options.onSealError } : {});
+  }
 
   get enabled(): boolean {
     return this.options.enabled;
   }
 
-  /** Appends entries to the chain inside the caller's transaction. */
+  /** Records entries inside the caller's transaction; they are chained once it has committed. */
   async append(tx: Transaction, origin: AuditOrigin, entries: AuditEntryInput[]): Promise<void> {
     if (!this.options.enabled || entries.length === 0) return;
-    const [head] = await tx
-      .select()
-      .from(auditChainHead)
-      .where(eq(auditChainHead.id, 1))
-      .for('update');
-    if (!head) throw new Error('audit_chain_head is missing; run the migrations');
     const timestamp = this.options.now?.() ?? new Date();
-    let lastId = head.last_id;
-    let lastHash = head.last_hash;
-    const rows: AuditRow[] = entries.map((entry) => {
-      const fields = {
-        id: ++lastId,
-        action: entry.action,
-        resource: entry.resource,
-        resource_id: entry.resourceId == null ? null : String(entry.resourceId),
-        user_id: origin.userId ?? null,
-        user_email: origin.userEmail ?? null,
-        ip_address: origin.ipAddress ?? null,
-        user_agent: truncate(origin.userAgent, 500),
-        details: jsonSafe(entry.details ?? null),
-        success: entry.success ?? true,
-        error_message: truncate(entry.errorMessage),
-        timestamp,
-        request_id: origin.requestId ?? null,
-        old_values: jsonSafe(entry.oldValues ?? null),
-        new_values: jsonSafe(entry.newValues ?? null),
-      };
-      const row = { ...fields, prev_hash: lastHash, hash: entryHash(lastHash, fields) };
-      lastHash = row.hash;
-      return row;
-    });
+    const rows = entries.map((entry) => ({
+      action: entry.action,
+      resource: entry.resource,
+      resource_id: entry.resourceId == null ? null : String(entry.resourceId),
+      user_id: origin.userId ?? null,
+      user_email: origin.userEmail ?? null,
+      ip_address: origin.ipAddress ?? null,
+      user_agent: truncate(origin.userAgent, 500),
+      details: jsonSafe(entry.details ?? null),
+      success: entry.success ?? true,
+      error_message: truncate(entry.errorMessage),
+      timestamp,
+      request_id: origin.requestId ?? null,
+      old_values: jsonSafe(entry.oldValues ?? null),
+      new_values: jsonSafe(entry.newValues ?? null),
+    }));
     // Large batches go in slices to stay under the bind-parameter limit.
     for (let start = 0; start < rows.length; start += 1000) {
-      await tx.insert(auditLogs).values(rows.slice(start, start + 1000));
+      await tx.insert(auditPending).values(rows.slice(start, start + 1000));
     }
-    await tx
-      .update(auditChainHead)
-      .set({ last_id: lastId, last_hash: lastHash })
-      .where(eq(auditChainHead.id, 1));
+    this.sealer.schedule();
+  }
+
+  /**
+   * Chains every entry committed so far (waiting for another process's sealer if need be).
+   * Every audit read calls it first; tests call it before reading audit_logs directly.
+   */
+  flush(): Promise<number> {
+    return this.sealer.flush();
+  }
+
+  /** Starts sealing in the background: now (what a crashed process left) and periodically. */
+  start(): void {
+    if (this.options.enabled) this.sealer.start(this.options.sealIntervalMs ?? 500);
+  }
+
+  /** Stops the background sealing and seals what is left (at shutdown). */
+  stop(): Promise<void> {
+    return this.sealer.stop();
   }
 
   /** The ChangeRecorder side: one entry per changed record, in the change's transaction. */
@@ -140,6 +154,9 @@ export class AuditLogger implements ChangeRecorder {
 
   /** Walks the whole chain in id order and reports every broken link. */
   async verify(): Promise<VerificationReport> {
+    // A chain that cannot be extended (say, a row forged behind the head makes sealing fail)
+    // is still walked, so that the report names the problem instead of an error.
+    await this.flush().catch(() => 0);
     // One snapshot: retention deleting a batch meanwhile must not look like a missing entry.
     return this.db.transaction((tx) => this.verifyIn(tx), {
       isolationLevel: 'repeatable read',

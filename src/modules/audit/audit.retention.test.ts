@@ -35,6 +35,8 @@ async function writeAt(database: DatabaseHandle, at: string, n: number, note = a
       { userId: 7, userEmail: 'clerk@school.test', ipAddress: '10.1.2.3' },
     );
   }
+  // Chained now, so the tests below can read audit_logs directly.
+  await logger.flush();
 }
 
 /** Every message on an error's cause chain (drizzle wraps the database's error). */
@@ -73,10 +75,12 @@ describe('audit retention', () => {
       now: () => clock,
       batchSize: 3,
     });
-  const ids = async () =>
-    (await database.db.select({ id: auditLogs.id }).from(auditLogs).orderBy(asc(auditLogs.id))).map(
-      (row) => row.id,
-    );
+  const ids = async () => {
+    await services.audit.flush();
+    return (
+      await database.db.select({ id: auditLogs.id }).from(auditLogs).orderBy(asc(auditLogs.id))
+    ).map((row) => row.id);
+  };
 
   beforeAll(async () => {
     // A database of its own (not createTestApp): its sign-ins would be the chain's first,
@@ -94,6 +98,7 @@ describe('audit retention', () => {
     await services.settings.update({ audit_retention_days: 30 }); // 11: CONFIG_CHANGE, today
   });
   afterAll(async () => {
+    await services?.audit.stop();
     await database?.close();
     if (config) rmSync(config.dataDir, { recursive: true, force: true });
   });

@@ -369,7 +369,7 @@ export class AuditRetention {
 
   constructor(
     private readonly db: Database,
-    private readonly audit: Pick<AuditLogger, 'logAction'>,
+    private readonly audit: Pick<AuditLogger, 'logAction' | 'flush'>,
     private readonly settings: Pick<SettingsService, 'get'>,
     private readonly options: AuditRetentionOptions,
   ) {
@@ -449,6 +449,8 @@ export class AuditRetention {
     const cutoff = new Date(now.getTime() - days * DAY_MS);
     report.cutoff = cutoff.toISOString();
 
+    // Entries still pending would be left out of this run's view of the chain.
+    await this.audit.flush();
     const [head] = await this.db.select().from(auditChainHead).where(eq(auditChainHead.id, 1));
     if (!head) throw new AuditRetentionError('audit_chain_head is missing; run the migrations');
 

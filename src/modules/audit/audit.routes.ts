@@ -246,6 +246,11 @@ export function auditRoutes(audit: AuditLogger, db: Executor, exportsPerMinute: 
 
   return async (instance: FastifyInstance) => {
     const app = instance.withTypeProvider<ZodTypeProvider>();
+    // Readers see their writes: entries committed but not yet sealed are chained first (after
+    // the access check, so a refused caller costs nothing). Cheap when nothing is pending.
+    app.addHook('preHandler', async () => {
+      await audit.flush();
+    });
 
     app.get(
       '/audit/logs',

@@ -1,5 +1,6 @@
 import {
   bigint,
+  bigserial,
   boolean,
   index,
   integer,
@@ -12,7 +13,7 @@ import type { AuditAction, AuditResource } from './audit.constants.ts';
 
 /**
  * The audit trail. Append-only (a trigger refuses UPDATE and DELETE outside the retention
- * routine) and hash-chained: ids are assigned gap-free under the chain head's lock, and
+ * routine) and hash-chained: the sealer assigns ids gap-free under the chain head's lock, and
  * hash = SHA-256(prev_hash + canonical JSON of the entry).
  */
 export const auditLogs = pgTable(
@@ -58,8 +59,32 @@ export const auditLogs = pgTable(
 export type AuditRow = typeof auditLogs.$inferSelect;
 
 /**
- * One row: the newest link of the chain. Writers lock it (SELECT … FOR UPDATE), which
- * serialises appends and gives ids with no gaps. `anchor_*` record where the chain now
+ * Entries committed with their change but not yet chained. Writers insert here without any
+ * lock; the sealer (audit.sealer.ts) moves them into audit_logs in id order, shortly after.
+ */
+export const auditPending = pgTable('audit_pending', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  action: text('action').$type<AuditAction>().notNull(),
+  resource: text('resource').$type<AuditResource>().notNull(),
+  resource_id: text('resource_id'),
+  user_id: integer('user_id'),
+  user_email: text('user_email'),
+  ip_address: text('ip_address'),
+  user_agent: text('user_agent'),
+  details: jsonb('details').$type<Record<string, unknown>>(),
+  success: boolean('success').notNull().default(true),
+  error_message: text('error_message'),
+  timestamp: timestamp('timestamp', { withTimezone: true }).notNull(),
+  request_id: text('request_id'),
+  old_values: jsonb('old_values').$type<Record<string, unknown>>(),
+  new_values: jsonb('new_values').$type<Record<string, unknown>>(),
+});
+
+export type AuditPendingRow = typeof auditPending.$inferSelect;
+
+/**
+ * One row: the newest link of the chain. The sealer locks it (SELECT … FOR UPDATE) while it
+ * chains a batch, which gives ids with no gaps. `anchor_*` record where the chain now
  * starts once retention has archived older entries.
  */
 export const auditChainHead = pgTable('audit_chain_head', {

@@ -191,13 +191,16 @@ export function registerEngineContract(
 
     it('starts jobs in priority order, then oldest first, with concurrency 1', async () => {
       const engine = await t.startEngine({ concurrency: 1 });
-      const blocker = await t.createJob({ label: 'blocker', items: 1, delay_ms: 500 });
+      // The blocker holds the only slot until every job is queued (then it is cancelled), so
+      // the order does not depend on how fast a loaded machine creates jobs.
+      const blocker = await t.createJob({ label: 'blocker', items: 1000, delay_ms: 20 });
       await t.waitFor(blocker.id, (job) => job.status === 'PROCESSING');
       const low = await t.createJob({ label: 'low' }, { priority: 1 });
       const highOld = await t.createJob({ label: 'high-old' }, { priority: 9 });
       const highNew = await t.createJob({ label: 'high-new' }, { priority: 9 });
       const middle = await t.createJob({ label: 'middle' }, { priority: 5 });
       const top = await t.createJob({ label: 'top' }, { priority: 10 });
+      await t.manager.cancelJob(blocker.id);
       for (const job of [blocker, low, highOld, highNew, middle, top]) {
         await t.waitFor(job.id, ended);
       }

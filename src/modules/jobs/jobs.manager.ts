@@ -1,10 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client.ts';
 import type { EventBus } from '../../platform/events/event-bus.ts';
 import { type Page, readPage } from '../../platform/http/pagination.ts';
 import { conflict, HttpProblem, notFound } from '../../platform/http/problems.ts';
 import { type ChangeContext, SYSTEM_CONTEXT } from '../../platform/http/request-context.ts';
-import { type AuditLogger, originFromContext } from '../audit/audit.logger.ts';
+import {
+  type AuditEntryInput,
+  type AuditLogger,
+  type AuditOrigin,
+  originFromContext,
+} from '../audit/audit.logger.ts';
+import { Batcher } from './batcher.ts';
 import {
   EMPTY_PROGRESS,
   FINISHED_STATUSES,
@@ -122,74 +129,144 @@ export class JobManager {
     this.dispatcher = dispatcher;
   }
 
-  private async publish(type: JobEvent['type'], row: JobRow): Promise<JobResponse> {
+  /**
+   * Not awaited: the change is committed already, events are best effort (the bus never
+   * rejects and keeps their order), and a handler or caller should not wait for Redis.
+   */
+  private publish(type: JobEvent['type'], row: JobRow): JobResponse {
     const job = toJobResponse(row);
-    await this.bus.publish(JOB_EVENTS, { type, job } satisfies JobEvent);
+    this.bus.publish(JOB_EVENTS, { type, job } satisfies JobEvent).catch(() => undefined);
     return job;
   }
 
-  private async assertWithinLimits(userId: number | null): Promise<void> {
-    const unfinished = sql`${jobs.status} IN ('PENDING', 'PROCESSING')`;
-    const [overall] = await this.db
-      .select({ count: sql<number>`count(*)`.mapWith(Number) })
-      .from(jobs)
-      .where(unfinished);
-    if ((overall?.count ?? 0) >= this.limits.maxJobs) {
-      throw new HttpProblem(
-        429,
-        'job-limit',
-        'Too Many Requests',
-        `Registrar already has ${this.limits.maxJobs} unfinished jobs (MAX_JOBS); wait for some to finish.`,
-        { headers: { 'retry-after': '30' } },
-      );
+  /**
+   * Unfinished jobs overall and for each of `userIds`, in one statement. Each count stops at
+   * its limit: the check only needs to know whether the limit is reached.
+   */
+  private async countUnfinished(
+    executor: Pick<Database, 'execute'>,
+    userIds: number[],
+  ): Promise<{ overall: number; perUser: Map<number, number> }> {
+    const unfinished = sql`status IN ('PENDING', 'PROCESSING')`;
+    const users = sql.join(
+      userIds.map((id) => sql`${id}`),
+      sql`, `,
+    );
+    const result = await executor.execute(sql`
+      SELECT NULL::int AS user_id,
+             (SELECT count(*)::int FROM (SELECT 1 FROM jobs WHERE ${unfinished}
+               LIMIT ${this.limits.maxJobs}) o) AS n
+      UNION ALL
+      SELECT u.id, (SELECT count(*)::int FROM (SELECT 1 FROM jobs WHERE ${unfinished}
+               AND user_id = u.id LIMIT ${this.limits.maxJobsPerUser}) m)
+      FROM unnest(ARRAY[${users}]::int[]) AS u(id)`);
+    const rows = (result as unknown as { rows: Array<{ user_id: number | null; n: number }> }).rows;
+    const perUser = new Map<number, number>();
+    let overall = 0;
+    for (const row of rows) {
+      if (row.user_id === null) overall = Number(row.n);
+      else perUser.set(Number(row.user_id), Number(row.n));
     }
-    if (userId === null) return;
-    const [mine] = await this.db
-      .select({ count: sql<number>`count(*)`.mapWith(Number) })
-      .from(jobs)
-      .where(and(unfinished, eq(jobs.user_id, userId)));
-    if ((mine?.count ?? 0) >= this.limits.maxJobsPerUser) {
-      throw new HttpProblem(
-        429,
-        'job-limit',
-        'Too Many Requests',
-        `You already have ${this.limits.maxJobsPerUser} unfinished jobs (MAX_JOBS_PER_USER); wait for some to finish.`,
-        { headers: { 'retry-after': '30' } },
-      );
-    }
+    return { overall, perUser };
   }
+
+  private overLimit(limit: 'overall' | 'user'): HttpProblem {
+    return new HttpProblem(
+      429,
+      'job-limit',
+      'Too Many Requests',
+      limit === 'overall'
+        ? `Registrar already has ${this.limits.maxJobs} unfinished jobs (MAX_JOBS); wait for some to finish.`
+        : `You already have ${this.limits.maxJobsPerUser} unfinished jobs (MAX_JOBS_PER_USER); wait for some to finish.`,
+      { headers: { 'retry-after': '30' } },
+    );
+  }
+
+  /** Concurrent creates share one transaction (one commit) instead of one each. */
+  private readonly creates = new Batcher<{ input: CreateJobInput; context: ChangeContext }, JobRow>(
+    (batch) => this.insertJobs(batch),
+  );
 
   async createJob(
     input: CreateJobInput,
     context: ChangeContext = SYSTEM_CONTEXT,
   ): Promise<JobResponse> {
-    await this.assertWithinLimits(input.userId);
-    const row = await this.db.transaction(async (tx) => {
-      const [created] = await tx
+    const row = await this.creates.push({ input, context });
+    const job = this.publish('status', row);
+    await this.dispatcher?.dispatch(job);
+    return job;
+  }
+
+  /**
+   * Inserts a batch of new jobs with their audit entries in one transaction, admitting each
+   * in turn while the limits allow.
+   */
+  private async insertJobs(
+    batch: Array<{ input: CreateJobInput; context: ChangeContext }>,
+  ): Promise<Array<JobRow | Error>> {
+    const userIds = [
+      ...new Set(batch.flatMap(({ input }) => (input.userId === null ? [] : [input.userId]))),
+    ];
+    return await this.db.transaction(async (tx) => {
+      const counts = await this.countUnfinished(tx, userIds);
+      const outcomes: Array<JobRow | Error> = [];
+      const admitted: Array<{ index: number; id: string }> = [];
+      let overall = counts.overall;
+      for (const [index, { input }] of batch.entries()) {
+        const mine = input.userId === null ? 0 : (counts.perUser.get(input.userId) ?? 0);
+        if (overall >= this.limits.maxJobs) outcomes[index] = this.overLimit('overall');
+        else if (input.userId !== null && mine >= this.limits.maxJobsPerUser) {
+          outcomes[index] = this.overLimit('user');
+        } else {
+          overall++;
+          if (input.userId !== null) counts.perUser.set(input.userId, mine + 1);
+          admitted.push({ index, id: randomUUID() });
+        }
+      }
+      if (admitted.length === 0) return outcomes;
+      const rows = await tx
         .insert(jobs)
-        .values({
-          job_type: input.jobType,
-          user_id: input.userId,
-          priority: input.priority ?? 5,
-          metadata: input.metadata ?? {},
-          max_attempts: input.maxAttempts ?? 3,
-          progress: { ...EMPTY_PROGRESS, total: input.totalItems ?? 0 },
-        })
+        .values(
+          admitted.map(({ index, id }, order) => {
+            const { input } = batch[index] as (typeof batch)[number];
+            return {
+              id,
+              job_type: input.jobType,
+              user_id: input.userId,
+              priority: input.priority ?? 5,
+              metadata: input.metadata ?? {},
+              max_attempts: input.maxAttempts ?? 3,
+              progress: { ...EMPTY_PROGRESS, total: input.totalItems ?? 0 },
+              // Distinct and in arrival order, so "oldest first" holds inside a batch.
+              created_at: sql`now() + ${order} * interval '1 microsecond'`,
+            };
+          }),
+        )
         .returning();
-      if (!created) throw new Error('insert into jobs returned no row');
-      await this.audit.append(tx, originFromContext(context), [
-        {
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      // One audit insert per origin (a request's user, address and id).
+      const byOrigin = new Map<string, { origin: AuditOrigin; entries: AuditEntryInput[] }>();
+      for (const { index, id } of admitted) {
+        const { context } = batch[index] as (typeof batch)[number];
+        const created = byId.get(id);
+        if (!created) throw new Error('insert into jobs returned no row');
+        outcomes[index] = created;
+        const origin = originFromContext(context);
+        const key = JSON.stringify(origin);
+        const group = byOrigin.get(key) ?? { origin, entries: [] };
+        group.entries.push({
           action: 'CREATE',
           resource: 'SYSTEM',
           resourceId: created.id,
           details: { job_type: created.job_type, priority: created.priority },
-        },
-      ]);
-      return created;
+        });
+        byOrigin.set(key, group);
+      }
+      for (const { origin, entries } of byOrigin.values()) {
+        await this.audit.append(tx, origin, entries);
+      }
+      return outcomes;
     });
-    const job = await this.publish('status', row);
-    await this.dispatcher?.dispatch(job);
-    return job;
   }
 
   async getJob(id: string): Promise<JobResponse> {
@@ -244,17 +321,17 @@ export class JobManager {
     id: string,
     update: Partial<Omit<JobProgress, 'percentage'>> & { current: number },
   ): Promise<JobResponse> {
-    const [current] = await this.db
-      .select({ progress: jobs.progress })
-      .from(jobs)
-      .where(eq(jobs.id, id));
-    if (!current) throw notFound('Job', id);
-    const merged = { ...current.progress, ...update };
-    const progress: JobProgress = {
-      ...merged,
-      percentage: percentageOf(merged.current, merged.total),
-    };
-    const [row] = await this.db.update(jobs).set({ progress }).where(eq(jobs.id, id)).returning();
+    // One statement: merged into the locked row's progress, so no update is lost to a race.
+    const merged = sql`(${jobs.progress} || ${JSON.stringify(update)}::jsonb)`;
+    // Like percentageOf: 0 without a total, else rounded to 2 decimals, at most 100.
+    const percentage = sql`CASE WHEN (${merged}->>'total')::numeric > 0
+      THEN least(100, round((${merged}->>'current')::numeric * 10000 / (${merged}->>'total')::numeric) / 100)::float8
+      ELSE 0 END`;
+    const [row] = await this.db
+      .update(jobs)
+      .set({ progress: sql`${merged} || jsonb_build_object('percentage', ${percentage})` })
+      .where(eq(jobs.id, id))
+      .returning();
     if (!row) throw notFound('Job', id);
     return this.publish('progress', row);
   }
@@ -359,7 +436,7 @@ export class JobManager {
       ]);
       return updated ?? existing;
     });
-    const job = await this.publish('status', row);
+    const job = this.publish('status', row);
     await this.dispatcher?.dispatch(job);
     return job;
   }
@@ -408,25 +485,60 @@ export class JobManager {
       )
       .returning();
     const row = claimed[0];
-    if (row) await this.publish('status', row);
+    if (row) this.publish('status', row);
     return row;
   }
 
+  private readonly claims = new Batcher<{ id: string; workerId: string }, JobRow | undefined>(
+    (batch) => this.claimJobs(batch),
+  );
+
   /** Claims one given job if it is still PENDING (engines that are told which job to run). */
   async claim(id: string, workerId: string): Promise<JobRow | undefined> {
-    const [row] = await this.db
-      .update(jobs)
-      .set({
-        status: 'PROCESSING',
-        started_at: new Date(),
-        attempts: sql`${jobs.attempts} + 1`,
-        worker_id: workerId,
-      })
-      .where(and(eq(jobs.id, id), eq(jobs.status, 'PENDING')))
-      .returning();
-    if (row) await this.publish('status', row);
+    const row = await this.claims.push({ id, workerId });
+    if (row) this.publish('status', row);
     return row;
   }
+
+  /** One UPDATE per worker for the claims of a batch; a job is claimed once. */
+  private async claimJobs(
+    batch: Array<{ id: string; workerId: string }>,
+  ): Promise<Array<JobRow | undefined>> {
+    const startedAt = new Date();
+    const byWorker = new Map<string, string[]>();
+    for (const { id, workerId } of batch)
+      byWorker.set(workerId, [...(byWorker.get(workerId) ?? []), id]);
+    const claimed = new Map<string, JobRow>();
+    for (const [workerId, ids] of byWorker) {
+      const rows = await this.db
+        .update(jobs)
+        .set({
+          status: 'PROCESSING',
+          started_at: startedAt,
+          attempts: sql`${jobs.attempts} + 1`,
+          worker_id: workerId,
+        })
+        // One array parameter: the statement text is the same for any batch size.
+        .where(and(sql`${jobs.id} = ANY(${sql.param(ids)}::uuid[])`, eq(jobs.status, 'PENDING')))
+        .returning();
+      for (const row of rows) claimed.set(row.id, row);
+    }
+    // The same id twice in a batch: only the first caller gets the job.
+    return batch.map(({ id }) => {
+      const row = claimed.get(id);
+      claimed.delete(id);
+      return row;
+    });
+  }
+
+  private readonly finishes = new Batcher<
+    {
+      id: string;
+      status: 'COMPLETED' | 'CANCELLED' | 'FAILED';
+      outcome: { result?: Partial<JobResult> & { success: boolean }; errorMessage?: string };
+    },
+    JobRow | undefined
+  >((batch) => this.finishJobs(batch));
 
   /** Ends a PROCESSING job: COMPLETED, CANCELLED (with what it had done) or FAILED. */
   async finish(
@@ -434,21 +546,53 @@ export class JobManager {
     status: 'COMPLETED' | 'CANCELLED' | 'FAILED',
     outcome: { result?: Partial<JobResult> & { success: boolean }; errorMessage?: string },
   ): Promise<JobResponse> {
+    const row = await this.finishes.push({ id, status, outcome });
+    if (!row) return this.getJob(id);
+    return this.publish('status', row);
+  }
+
+  /** One UPDATE for a batch of endings, each job's values read from one JSON parameter. */
+  private async finishJobs(
+    batch: Array<{
+      id: string;
+      status: 'COMPLETED' | 'CANCELLED' | 'FAILED';
+      outcome: { result?: Partial<JobResult> & { success: boolean }; errorMessage?: string };
+    }>,
+  ): Promise<Array<JobRow | undefined>> {
     const now = new Date();
-    const [row] = await this.db
+    // The same id twice in a batch: only the first ending counts, as one after another would.
+    const seen = new Set<string>();
+    const values = batch
+      .filter(({ id }) => !seen.has(id) && Boolean(seen.add(id)))
+      .map(({ id, status, outcome }) => ({
+        id,
+        status,
+        error_message: outcome.errorMessage ?? null,
+        result: outcome.result ? normaliseResult(outcome.result) : null,
+        has_result: Boolean(outcome.result),
+      }));
+    const rows: JobRow[] = await this.db
       .update(jobs)
       .set({
-        status,
+        status: sql`v.status`,
         completed_at: now,
         expires_at: this.expiry(now),
         worker_id: null,
-        error_message: outcome.errorMessage ?? null,
-        ...(outcome.result ? { result: normaliseResult(outcome.result) } : {}),
+        error_message: sql`v.error_message`,
+        result: sql`CASE WHEN v.has_result THEN v.result ELSE ${jobs.result} END`,
       })
-      .where(and(eq(jobs.id, id), eq(jobs.status, 'PROCESSING')))
+      .from(
+        sql`jsonb_to_recordset(${JSON.stringify(values)}::jsonb)
+          AS v(id uuid, status text, error_message text, result jsonb, has_result boolean)`,
+      )
+      .where(and(sql`${jobs.id} = v.id`, eq(jobs.status, 'PROCESSING')))
       .returning();
-    if (!row) return this.getJob(id);
-    return this.publish('status', row);
+    const ended = new Map(rows.map((row) => [row.id, row]));
+    return batch.map(({ id }) => {
+      const row = ended.get(id);
+      ended.delete(id);
+      return row;
+    });
   }
 
   /** Puts a job back in the queue: a failed attempt with attempts left, or a job a shutdown interrupted. */

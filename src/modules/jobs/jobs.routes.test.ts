@@ -107,6 +107,7 @@ describe('jobs through the API on the local engine', () => {
     });
     expect(job.result).toMatchObject({ success: true, statistics: { processed: 4 } });
     expect(job.expires_at).not.toBeNull();
+    await t.services.audit.flush();
     const [entry] = await t.database.db
       .select()
       .from(auditLogs)

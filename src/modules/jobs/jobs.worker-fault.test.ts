@@ -33,6 +33,7 @@ describe.skipIf(!enabled)('real worker processes (kill -9)', () => {
   let redis: Redis;
   let bus: RedisEventBus;
   let manager: JobManager;
+  let audit: AuditLogger;
   let api: BullMqJobEngine;
 
   function spawnWorker(): Promise<number> {
@@ -103,7 +104,8 @@ describe.skipIf(!enabled)('real worker processes (kill -9)', () => {
     );
     redis = new Redis(redisUrl ?? '', { maxRetriesPerRequest: null });
     bus = new RedisEventBus(redisUrl ?? '');
-    manager = new JobManager(database.db, bus, new AuditLogger(database.db, { enabled: true }), {
+    audit = new AuditLogger(database.db, { enabled: true });
+    manager = new JobManager(database.db, bus, audit, {
       maxJobs: 1000,
       maxJobsPerUser: 1000,
       retentionHours: 24,
@@ -126,6 +128,7 @@ describe.skipIf(!enabled)('real worker processes (kill -9)', () => {
       await Promise.race([exited, sleep(10_000)]);
     }
     await api?.stop(0);
+    await audit?.stop();
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);

@@ -114,6 +114,15 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
     return this.definition.resource;
   }
 
+  get table(): T {
+    return this.definition.table;
+  }
+
+  /** A row as the API shows it (and as the audit trail records it). */
+  toResponse(row: T['$inferSelect']): Response {
+    return this.definition.toResponse(row);
+  }
+
   /**
    * A list answer as UTF-8 JSON, from the cache when nothing has changed since it was made.
    * `render` turns the page into the route's JSON (validated against its schema once).

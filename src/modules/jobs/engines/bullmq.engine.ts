@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { EventBus } from '../../../platform/events/event-bus.ts';
+import { Batcher } from '../batcher.ts';
 import { FINISHED_STATUSES } from '../jobs.constants.ts';
 import {
   JOB_CANCELS,
@@ -95,7 +96,8 @@ export class BullMqJobEngine implements JobDispatcher {
   private redis: Redis | undefined;
   private timers: NodeJS.Timeout[] = [];
   private unsubscribers: Array<() => void> = [];
-  private mirrorChain: Promise<void> = Promise.resolve();
+  /** The last mirror write; Redis answers in order, so awaiting it awaits them all. */
+  private lastMirror: Promise<void> = Promise.resolve();
   private sweeping: Promise<void> | undefined;
   /** Workers holding PROCESSING jobs whose heartbeat was missing, and since when. */
   private readonly missingSince = new Map<string, number>();
@@ -125,7 +127,11 @@ export class BullMqJobEngine implements JobDispatcher {
 
   async start(): Promise<void> {
     this.stopping = false;
-    const redis = new Redis(this.options.connection, { maxRetriesPerRequest: null });
+    // Auto-pipelining: mirror writes issued in the same tick go to Redis in one write.
+    const redis = new Redis(this.options.connection, {
+      maxRetriesPerRequest: null,
+      enableAutoPipelining: true,
+    });
     redis.on('error', (error) => this.report(error, 'redis'));
     this.redis = redis;
     this.queue = new Queue<QueuedJob>(this.queueName, {
@@ -214,21 +220,34 @@ export class BullMqJobEngine implements JobDispatcher {
     }
   }
 
+  /** Concurrent enqueues go to Redis together (one addBulk, one round trip). */
+  private readonly adds = new Batcher<{ id: string; priority: number; runAt: Date }, void>(
+    async (batch) => {
+      const queue = this.queue;
+      if (!queue) return batch.map(() => undefined);
+      const jobs = batch.map(({ id, priority, runAt }) => ({
+        name: 'run',
+        data: { id },
+        opts: {
+          jobId: id,
+          priority: bullPriority(priority),
+          delay: Math.max(0, runAt.getTime() - Date.now()),
+          attempts: 1,
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      }));
+      // A lone job skips addBulk's MULTI/EXEC: one script call, as bare BullMQ does.
+      const [only] = jobs;
+      if (only && jobs.length === 1) await queue.add(only.name, only.data, only.opts);
+      else await queue.addBulk(jobs);
+      return batch.map(() => undefined);
+    },
+  );
+
   private async enqueue(id: string, priority: number, runAt: Date): Promise<void> {
-    const queue = this.queue;
-    if (!queue) return;
-    const add = queue.add(
-      'run',
-      { id },
-      {
-        jobId: id,
-        priority: bullPriority(priority),
-        delay: Math.max(0, runAt.getTime() - Date.now()),
-        attempts: 1,
-        removeOnComplete: true,
-        removeOnFail: true,
-      },
-    );
+    if (!this.queue) return;
+    const add = this.adds.push({ id, priority, runAt });
     const timeout = new Promise<'timeout'>((resolve) =>
       setTimeout(() => resolve('timeout'), 2000).unref(),
     );
@@ -282,17 +301,18 @@ export class BullMqJobEngine implements JobDispatcher {
     const redis = this.redis;
     if (!redis || !event?.job?.id) return;
     const ended = FINISHED_STATUSES.includes(event.job.status);
-    const json = JSON.stringify(event.job);
-    this.mirrorChain = this.mirrorChain
-      .then(async () => {
-        await redis.set(
-          jobMirrorKey(event.job.id),
-          json,
-          'EX',
-          ended ? MIRROR_TTL_SECONDS : UNFINISHED_MIRROR_TTL_SECONDS,
-        );
-      })
-      .catch((error: unknown) => this.report(error, 'mirror'));
+    // Sent at once, not chained: one connection runs its commands in the order they were sent.
+    this.lastMirror = redis
+      .set(
+        jobMirrorKey(event.job.id),
+        JSON.stringify(event.job),
+        'EX',
+        ended ? MIRROR_TTL_SECONDS : UNFINISHED_MIRROR_TTL_SECONDS,
+      )
+      .then(
+        () => undefined,
+        (error: unknown) => this.report(error, 'mirror'),
+      );
   }
 
   private async heartbeat(): Promise<void> {
@@ -347,10 +367,15 @@ export class BullMqJobEngine implements JobDispatcher {
           await this.manager.requeueOrphans(workerId);
         }
       }
-      for (const job of await this.manager.pendingSchedule()) {
-        if (this.stopping) return;
-        if (await queue.getJob(job.id)) continue;
-        await this.enqueue(job.id, job.priority, job.run_after);
+      // Which PENDING jobs BullMQ still knows: one pipelined EXISTS per 500, not a call per job.
+      const pending = await this.manager.pendingSchedule();
+      for (let start = 0; start < pending.length && !this.stopping; start += 500) {
+        const chunk = pending.slice(start, start + 500);
+        const pipeline = redis.pipeline();
+        for (const job of chunk) pipeline.exists(queue.toKey(job.id));
+        const known = (await pipeline.exec()) ?? [];
+        const missing = chunk.filter((_, i) => known[i]?.[1] !== 1);
+        await Promise.all(missing.map((job) => this.enqueue(job.id, job.priority, job.run_after)));
       }
     } catch (error) {
       this.report(error, 'sweep');
@@ -384,7 +409,7 @@ export class BullMqJobEngine implements JobDispatcher {
     for (const unsubscribe of this.unsubscribers) unsubscribe();
     this.unsubscribers = [];
     for (const id of [...this.redispatch.keys()]) await this.flushRedispatch(id);
-    await this.mirrorChain;
+    await this.lastMirror;
     try {
       if (this.worker) await this.redis?.del(workerHeartbeatKey(this.workerId));
     } catch (error) {

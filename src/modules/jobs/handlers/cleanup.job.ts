@@ -4,6 +4,7 @@ import { and, isNotNull, isNull, lt, or } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../../../platform/db/client.ts';
 import { refreshTokens, signInFailures } from '../../auth/auth.table.ts';
+import { removeOrphanExports } from '../../exports/export-large.job.ts';
 import type { JobHandler } from '../jobs.registry.ts';
 import { jobs } from '../jobs.table.ts';
 
@@ -79,6 +80,8 @@ export function cleanupHandler(
       const uploads = await removeStaleFiles(path.join(dataDir, 'uploads'), cutoff);
       await progress({ current: 3, total: steps, message: 'Removed stale uploads' });
       const temporary = await removeStaleFiles(path.join(dataDir, 'tmp'), cutoff);
+      // Export files whose job was removed above (or deleted by an admin).
+      const exportFiles = await removeOrphanExports(db, dataDir);
       await progress({ current: 4, total: steps, message: 'Done' });
 
       const statistics = {
@@ -87,6 +90,7 @@ export function cleanupHandler(
         sign_in_failures: failures.length,
         uploads,
         temporary_files: temporary,
+        export_files: exportFiles,
       };
       return { success: true, message: 'Cleanup finished', statistics, data: statistics };
     },

@@ -1,0 +1,330 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { and, count, eq, isNull } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../../test/support/test-app.ts';
+import { attendance } from '../attendance/attendance.table.ts';
+import { auditLogs } from '../audit/audit.table.ts';
+import { courses } from '../courses/courses.table.ts';
+import { courseEnrollments } from '../enrollments/enrollments.table.ts';
+import { grades } from '../grades/grades.table.ts';
+import type { JobResponse } from '../jobs/jobs.manager.ts';
+import { students } from '../students/students.table.ts';
+import { bulkImportHandler } from './bulk-import.job.ts';
+
+const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
+const fixture = (name: string) => readFileSync(path.join(FIXTURES, name));
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await createTestApp({ env: { IMPORT_MAX_BYTES: String(256 * 1024) } });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+/** A multipart/form-data body by hand: light-my-request sends whatever bytes it is given. */
+function form(fields: Record<string, string>, file?: { name: string; bytes: Buffer }) {
+  const boundary = `----registrar${Math.random().toString(16).slice(2)}`;
+  const parts: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+      ),
+    );
+  }
+  if (file) {
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      ),
+      file.bytes,
+      Buffer.from('\r\n'),
+    );
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return {
+    payload: Buffer.concat(parts),
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+  };
+}
+
+async function preview(
+  importType: string,
+  file: { name: string; bytes: Buffer },
+  fields: Record<string, string> = {},
+  as: 'admin' | 'teacher' | 'viewer' = 'admin',
+) {
+  const body = form({ import_type: importType, ...fields }, file);
+  return t.request({ method: 'POST', url: '/api/v1/imports/preview', as, ...body });
+}
+
+const ended = (job: JobResponse) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.status);
+
+async function waitForJob(id: string, timeoutMs = 30_000): Promise<JobResponse> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = (await t.request({ method: 'GET', url: `/api/v1/jobs/${id}` })).json();
+    if (ended(job) || Date.now() > deadline) return job;
+    await sleep(50);
+  }
+}
+
+/** Preview, commit, wait: the whole path a secretary takes. */
+async function importFile(importType: string, name: string, fields: Record<string, string> = {}) {
+  const checked = await preview(importType, { name, bytes: fixture(name) }, fields);
+  expect(checked.statusCode, checked.body).toBe(200);
+  const commit = await t.request({
+    method: 'POST',
+    url: `/api/v1/imports/${checked.json().preview_id}/commit`,
+  });
+  expect(commit.statusCode, commit.body).toBe(202);
+  const job = await waitForJob(commit.json().id);
+  expect(job.status, JSON.stringify(job)).toBe('COMPLETED');
+  return { preview: checked.json(), job };
+}
+
+const errorRows = (previewBody: {
+  items: Array<{ row_number: number; validation_status: string }>;
+}) =>
+  previewBody.items
+    .filter((item) => item.validation_status === 'error')
+    .map((item) => item.row_number);
+
+const live = async (table: typeof students | typeof courses | typeof grades) =>
+  (await t.database.db.select({ n: count() }).from(table).where(isNull(table.deleted_at)))[0]?.n;
+
+describe('importing the sample files in order', () => {
+  it('courses: 10 created', async () => {
+    const { preview: checked, job } = await importFile('courses', 'courses.csv');
+    expect(checked).toMatchObject({ total_rows: 10, rows_with_errors: 0, create: 10 });
+    expect(job.result?.statistics).toMatchObject({ created: 10, errors: 0 });
+    const [cs101] = await t.database.db
+      .select()
+      .from(courses)
+      .where(eq(courses.course_code, 'CS101'));
+    expect(cs101?.evaluation_rules).toHaveLength(3);
+  });
+
+  it('students.csv: 115 created, the five bad rows named', async () => {
+    const { preview: checked, job } = await importFile('students', 'students.csv');
+    expect(checked).toMatchObject({ total_rows: 120, rows_with_errors: 5, create: 115 });
+    const problems = await t.request({
+      method: 'GET',
+      url: `/api/v1/imports/${checked.preview_id}/rows?status=error`,
+    });
+    expect(problems.json().items.map((item: { row_number: number }) => item.row_number)).toEqual([
+      11, 21, 31, 41, 51,
+    ]);
+    expect(job.result?.statistics).toMatchObject({ created: 115, errors: 5 });
+    expect(await live(students)).toBe(115);
+
+    const csv = await t.request({
+      method: 'GET',
+      url: `/api/v1/imports/${checked.preview_id}/errors.csv`,
+    });
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toContain('text/csv');
+    expect(csv.body.startsWith('\uFEFFrow_number,status,field,message')).toBe(true);
+    expect(csv.body).toContain('\r\n21,error,row,');
+  });
+
+  it('students-greek.csv: Greek headers, semicolons and a BOM; 38 created', async () => {
+    const { preview: checked, job } = await importFile('students', 'students-greek.csv');
+    expect(checked.detected).toMatchObject({ delimiter: ';' });
+    expect(checked).toMatchObject({ total_rows: 40, rows_with_errors: 2, create: 38 });
+    expect(errorRows(checked)).toEqual([13, 26]);
+    expect(job.result?.statistics).toMatchObject({ created: 38 });
+    expect(await live(students)).toBe(153);
+  });
+
+  it('students.xlsx: the same students, so nothing is created', async () => {
+    const { preview: checked } = await importFile('students', 'students.xlsx');
+    expect(checked).toMatchObject({ total_rows: 50, create: 0, rows_with_errors: 0 });
+    expect(await live(students)).toBe(153);
+  });
+
+  it('enrollments, grades and attendance: 240, 298 and 180 created', async () => {
+    const enrolled = await importFile('enrollments', 'enrollments.csv');
+    expect(enrolled.job.result?.statistics).toMatchObject({ created: 240 });
+    const graded = await importFile('grades', 'grades.csv');
+    expect(graded.preview).toMatchObject({ total_rows: 300, rows_with_errors: 2, create: 298 });
+    expect(errorRows(graded.preview)).toEqual([9, 17]);
+    const present = await importFile('attendance', 'attendance.csv');
+    expect(present.job.result?.statistics).toMatchObject({ created: 180 });
+    expect(await live(grades)).toBe(298);
+    const [enrollments] = await t.database.db.select({ n: count() }).from(courseEnrollments);
+    const [marks] = await t.database.db.select({ n: count() }).from(attendance);
+    expect([enrollments?.n, marks?.n]).toEqual([240, 180]);
+  });
+
+  it('importing a file a second time changes nothing', async () => {
+    // students.xlsx came after students.csv (and moves some enrollment dates), so it is the
+    // students file whose second import must be a no-op.
+    for (const [type, name] of [
+      ['courses', 'courses.csv'],
+      ['students', 'students.xlsx'],
+      ['enrollments', 'enrollments.csv'],
+      ['grades', 'grades.csv'],
+      ['attendance', 'attendance.csv'],
+    ] as const) {
+      const checked = await preview(type, { name, bytes: fixture(name) });
+      expect(checked.json(), name).toMatchObject({ create: 0, update: 0 });
+    }
+    expect(await live(students)).toBe(153);
+  });
+
+  it('records the import, its summary and every created record in the audit trail', async () => {
+    await t.services.audit.flush?.();
+    const entries = await t.database.db
+      .select()
+      .from(auditLogs)
+      .where(and(eq(auditLogs.resource, 'COURSE')));
+    expect(entries.filter((entry) => entry.action === 'CREATE')).toHaveLength(10);
+    expect(entries.filter((entry) => entry.action === 'BULK_CREATE')).toHaveLength(1);
+    const [imported] = entries.filter((entry) => entry.action === 'IMPORT');
+    expect(imported?.details).toMatchObject({ file_name: 'courses.csv', created: 10 });
+    expect(imported?.user_email).toBe('admin@school.test');
+  });
+});
+
+describe('an interrupted import', () => {
+  it('keeps its committed batches when cancelled, and a retry applies every row once', async () => {
+    const header = 'student_id,first_name,last_name,email';
+    const lines = Array.from(
+      { length: 1200 },
+      (_, index) => `R${100000 + index},Ρένα,Batch${index},r${index}@retry.example`,
+    );
+    const bytes = Buffer.from(`${header}\n${lines.join('\n')}\n`);
+    const checked = await preview('students', { name: 'retry.csv', bytes });
+    expect(checked.json()).toMatchObject({ create: 1200 });
+    const previewId = checked.json().preview_id;
+    const handler = bulkImportHandler(t.database.db, t.services, t.services.audit, {
+      maxRows: 10_000,
+    });
+    const job = {
+      id: '00000000-0000-4000-8000-000000000001',
+      user_id: t.users.admin,
+    } as JobResponse;
+    const payload = {
+      preview_id: previewId,
+      import_type: 'students',
+      file_name: 'retry.csv',
+      origin: {},
+    };
+    const stop = new AbortController();
+    let reports = 0;
+    const first = await handler.run({
+      job,
+      payload,
+      signal: stop.signal,
+      // The first report is before any batch; stop after the first batch is committed.
+      progress: async () => {
+        reports += 1;
+        if (reports === 2) stop.abort();
+      },
+    });
+    expect(first.success).toBe(false);
+    expect(first.message).toContain('500 rows already committed stay');
+    const batchOwners = () =>
+      t.database.db.select({ n: count() }).from(students).where(eq(students.first_name, 'Ρένα'));
+    expect((await batchOwners())[0]?.n).toBe(500);
+
+    const retried = await handler.run({
+      job,
+      payload,
+      signal: new AbortController().signal,
+      progress: async () => {},
+    });
+    expect(retried.success).toBe(true);
+    expect(retried.statistics).toMatchObject({ created: 700, skipped: 500 });
+    expect((await batchOwners())[0]?.n).toBe(1200);
+    await t.services.audit.flush?.();
+    const created = await t.database.db
+      .select({ n: count() })
+      .from(auditLogs)
+      .where(and(eq(auditLogs.resource, 'STUDENT'), eq(auditLogs.action, 'CREATE')));
+    // 115 + 38 sample students, then each of the 1,200 exactly once.
+    expect(created[0]?.n).toBe(153 + 1200);
+  });
+});
+
+describe('refusals', () => {
+  const csv = (text: string) => ({ name: 'x.csv', bytes: Buffer.from(text) });
+
+  it('checks the write permission of the records imported', async () => {
+    const teacherStudents = await preview(
+      'students',
+      csv('student_id,first_name,last_name\nA,B,C\n'),
+      {},
+      'teacher',
+    );
+    expect(teacherStudents.statusCode).toBe(403);
+    const viewer = await preview('grades', csv('a\n'), {}, 'viewer');
+    expect(viewer.statusCode).toBe(403);
+  });
+
+  it('answers precise problems for bad files and options, and stores nothing', async () => {
+    const cases: Array<[string, Awaited<ReturnType<typeof preview>>, number]> = [
+      ['empty file', await preview('students', csv('')), 422],
+      ['header only', await preview('students', csv('student_id,first_name,last_name\n')), 422],
+      [
+        'missing required column',
+        await preview('students', csv('student_id,first_name\nA,B\n')),
+        422,
+      ],
+      ['unknown import type', await preview('wizards', csv('a,b\n1,2\n')), 400],
+      ['bad date order', await preview('students', csv('a\n'), { date_order: 'YMD' }), 400],
+      ['bad mapping', await preview('students', csv('a\n'), { mapping: '{nope' }), 400],
+      [
+        'too large',
+        await preview('students', { name: 'big.csv', bytes: Buffer.alloc(300 * 1024, 'a') }),
+        413,
+      ],
+    ];
+    for (const [name, response, status] of cases) {
+      expect(response.statusCode, `${name}: ${response.body}`).toBe(status);
+      expect(response.headers['content-type'], name).toContain('application/problem+json');
+    }
+    const noFile = await t.request({
+      method: 'POST',
+      url: '/api/v1/imports/preview',
+      ...form({ import_type: 'students' }),
+    });
+    expect(noFile.statusCode).toBe(400);
+  });
+
+  it("hides another user's preview, and commits a preview once", async () => {
+    const checked = await preview(
+      'grades',
+      csv('student_id,course_code,assignment_name,grade\nS2025001,CS101,Quiz 9,7\n'),
+      {},
+      'teacher',
+    );
+    expect(checked.statusCode, checked.body).toBe(200);
+    const id = checked.json().preview_id;
+    for (const url of [`/api/v1/imports/${id}/rows`, `/api/v1/imports/${id}/errors.csv`]) {
+      expect((await t.request({ method: 'GET', url, as: 'admin' })).statusCode).toBe(404);
+    }
+    expect(
+      (await t.request({ method: 'POST', url: `/api/v1/imports/${id}/commit`, as: 'admin' }))
+        .statusCode,
+    ).toBe(404);
+    const first = await t.request({
+      method: 'POST',
+      url: `/api/v1/imports/${id}/commit`,
+      as: 'teacher',
+    });
+    expect(first.statusCode).toBe(202);
+    const again = await t.request({
+      method: 'POST',
+      url: `/api/v1/imports/${id}/commit`,
+      as: 'teacher',
+    });
+    expect(again.statusCode).toBe(409);
+    expect((await waitForJob(first.json().id)).status).toBe('COMPLETED');
+  });
+});
