@@ -78,7 +78,7 @@ const envSchema = z.object({
     { message: 'must be * or a comma-separated list of origins such as https://school.example' },
   ),
   BODY_LIMIT_BYTES: integer(1_048_576, 1024, 1_073_741_824),
-  LIST_CACHE_SECONDS: integer(10, 0, 3600),
+  LIST_CACHE_SECONDS: integer(60, 0, 3600),
   IMPORT_MAX_BYTES: integer(52_428_800, 1024, 1_073_741_824),
   IMPORT_MAX_ROWS: integer(1_000_000, 1, 10_000_000),
   LOGIN_MAX_FAILURES: integer(5, 1, 100),
