@@ -6,6 +6,7 @@ import type { Executor } from '../../platform/db/client.ts';
 import { perUserKey } from '../../platform/http/auth.ts';
 import { MAX_PAGE_SIZE } from '../../platform/http/pagination.ts';
 import { commonErrorResponses, notFound, problemSchema } from '../../platform/http/problems.ts';
+import { csvCell as exportCell } from '../exports/exports.writers.ts';
 import { AUDIT_RESOURCES } from './audit.constants.ts';
 import type { AuditLogger } from './audit.logger.ts';
 import {
@@ -152,21 +153,12 @@ export const CSV_COLUMNS = [
 ] as const;
 
 /** Characters a spreadsheet may read as the start of a formula (OWASP CSV injection). */
-const FORMULA_START = /^[=+\-@\t\r]/;
-
 /**
  * One CSV cell: objects as JSON, nulls empty, a leading formula character neutralised with a
  * single quote, and quoted (RFC 4180) when it holds a quote, comma or line break.
  */
 export function csvCell(value: unknown): string {
-  let text =
-    value === null || value === undefined
-      ? ''
-      : typeof value === 'object'
-        ? JSON.stringify(value)
-        : String(value);
-  if (FORMULA_START.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  return exportCell(value, value !== null && typeof value === 'object' ? 'json' : 'text');
 }
 
 export function csvLine(values: readonly unknown[]): string {

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { and, count, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixture } from '../../../test/support/fixtures.ts';
 import { createTestApp, type TestApp } from '../../../test/support/test-app.ts';
 import { attendance } from '../attendance/attendance.table.ts';
 import { auditLogs } from '../audit/audit.table.ts';
@@ -12,9 +11,6 @@ import { grades } from '../grades/grades.table.ts';
 import type { JobResponse } from '../jobs/jobs.manager.ts';
 import { students } from '../students/students.table.ts';
 import { bulkImportHandler } from './bulk-import.job.ts';
-
-const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
-const fixture = (name: string) => readFileSync(path.join(FIXTURES, name));
 
 let t: TestApp;
 

@@ -2,6 +2,7 @@ import { and, asc, count, eq, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client.ts';
 import { conflict, forbidden, notFound } from '../../platform/http/problems.ts';
 import type { ChangeContext } from '../../platform/http/request-context.ts';
+import { csvCell } from '../exports/exports.writers.ts';
 import type { JobManager, JobResponse } from '../jobs/jobs.manager.ts';
 import { grants, type Permission } from '../roles/permissions.ts';
 import {
@@ -77,13 +78,6 @@ const storedRow = (previewId: string, row: AnalyzedRow) => ({
   data: row.shown,
   issues: row.issues.map(({ field, message, severity }) => ({ field, message, severity })),
 });
-
-/** CSV cells: quoted, and neutralised when a spreadsheet would read them as a formula. */
-function csvCell(value: unknown): string {
-  let text = value == null ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
 
 /**
  * Import previews: an uploaded file is analysed without touching school data, kept for an
@@ -242,7 +236,11 @@ export class ImportsService {
     const lines = ['row_number,status,field,message'];
     for (const row of rows) {
       for (const issue of row.issues) {
-        lines.push([row.row_number, row.status, issue.field, issue.message].map(csvCell).join(','));
+        lines.push(
+          [row.row_number, row.status, issue.field, issue.message]
+            .map((value) => csvCell(value, 'text'))
+            .join(','),
+        );
       }
     }
     const base = preview.file_name.replace(/\.[^.]*$/, '').replace(/[^\p{L}\p{N}_-]+/gu, '_');

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FIXTURES_DIR } from '../../../../test/support/fixtures.ts';
 import { type ImportType, mapHeaders, naturalKeys, normalizeRow, readTable } from './index.ts';
 
 /** The shared sample files; CI has them at the same place beside the repository. */
-const FIXTURES = path.resolve('../shared/fixtures');
+const FIXTURES = FIXTURES_DIR;
 
 function load(file: string, type: ImportType) {
   const table = readTable(readFileSync(path.join(FIXTURES, file)), file, type);
@@ -31,7 +32,7 @@ function load(file: string, type: ImportType) {
   return { table, mapping, rows, errors, duplicates };
 }
 
-describe('the sample files in ../shared/fixtures', () => {
+describe('the sample files in test/fixtures (from ../shared/fixtures)', () => {
   it('students.csv: 120 rows; rows 11, 31, 41, 51 are errors; row 21 repeats row 6', () => {
     const { table, mapping, errors, duplicates } = load('students.csv', 'students');
     expect(table).toMatchObject({

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Deflate, strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { FIXTURES_DIR } from '../../../../test/support/fixtures.ts';
 import { ImportFileError } from './errors.ts';
 import { mapHeaders, normalizeRow, type ReadOptions, readTable } from './index.ts';
 import { isDateFormat, serialToDate } from './xlsx.ts';
@@ -14,7 +15,7 @@ import {
   withDeflatedPart,
 } from './xlsx-builder.test-support.ts';
 
-const FIXTURES = path.resolve('../shared/fixtures');
+const FIXTURES = FIXTURES_DIR;
 const HEADER = ['student_id', 'first_name', 'last_name', 'enrollment_date'];
 
 function read(spec: WorkbookSpec | Uint8Array, options?: ReadOptions) {
