@@ -11,6 +11,7 @@ import { grades } from '../grades/grades.table.ts';
 import type { JobResponse } from '../jobs/jobs.manager.ts';
 import { students } from '../students/students.table.ts';
 import { bulkImportHandler } from './bulk-import.job.ts';
+import { importPreviews } from './imports.table.ts';
 
 let t: TestApp;
 
@@ -248,6 +249,33 @@ describe('an interrupted import', () => {
   });
 });
 
+describe('header mapping', () => {
+  it('takes the mapping the user chose over the detected one, and ignores unknown columns', async () => {
+    const checked = await preview(
+      'courses',
+      {
+        name: 'mapped.csv',
+        bytes: Buffer.from('Κωδικός,Τίτλος,Περίοδος,Σχόλιο\nMAP1,Mapped course,Spring,x\n'),
+      },
+      {
+        mapping: JSON.stringify({
+          Κωδικός: 'course_code',
+          Τίτλος: 'course_name',
+          Περίοδος: 'semester',
+        }),
+      },
+    );
+    expect(checked.statusCode, checked.body).toBe(200);
+    const body = checked.json();
+    expect(body).toMatchObject({ create: 1, rows_with_errors: 0 });
+    expect(body.detected.mapping).toEqual(
+      expect.arrayContaining([{ header: 'Κωδικός', field: 'course_code' }]),
+    );
+    expect(body.detected.unknown_headers).toEqual(['Σχόλιο']);
+    expect(body.items[0].data).toMatchObject({ course_code: 'MAP1', course_name: 'Mapped course' });
+  });
+});
+
 describe('refusals', () => {
   const csv = (text: string) => ({ name: 'x.csv', bytes: Buffer.from(text) });
 
@@ -291,6 +319,29 @@ describe('refusals', () => {
       ...form({ import_type: 'students' }),
     });
     expect(noFile.statusCode).toBe(400);
+  });
+
+  it('forgets a preview once it has expired', async () => {
+    const checked = await preview(
+      'courses',
+      csv('course_code,course_name,semester\nEXP1,Old,Fall\n'),
+    );
+    const id = checked.json().preview_id;
+    expect((await t.request({ method: 'GET', url: `/api/v1/imports/${id}/rows` })).statusCode).toBe(
+      200,
+    );
+    await t.database.db
+      .update(importPreviews)
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where(eq(importPreviews.id, id));
+    for (const request of [
+      { method: 'GET' as const, url: `/api/v1/imports/${id}/rows` },
+      { method: 'POST' as const, url: `/api/v1/imports/${id}/commit` },
+    ]) {
+      const response = await t.request(request);
+      expect(response.statusCode, request.url).toBe(404);
+      expect(response.json().detail).toContain(id);
+    }
   });
 
   it("hides another user's preview, and commits a preview once", async () => {
