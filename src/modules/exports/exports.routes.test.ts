@@ -435,8 +435,15 @@ describe('POST /exports (export_large job)', () => {
       signal: controller.signal,
       async progress(update) {
         if (update.current > 0) batches++;
-        sawPartial ||= existsSync(`${exportFilePath(t.config.dataDir, fakeJob.id, 'csv')}.part`);
-        if (batches === 2) controller.abort();
+        if (batches === 2) {
+          // The write stream opens its file asynchronously: give it a moment to appear.
+          const partial = `${exportFilePath(t.config.dataDir, fakeJob.id, 'csv')}.part`;
+          for (let tries = 0; tries < 200 && !sawPartial; tries++) {
+            sawPartial = existsSync(partial);
+            if (!sawPartial) await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          controller.abort();
+        }
       },
     });
     expect(result).toMatchObject({ success: false, statistics: { rows: 4 } });
