@@ -1,4 +1,4 @@
-import { asc, eq, gt, sql } from 'drizzle-orm';
+import { asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Database, Executor, Transaction } from '../../platform/db/client.ts';
 import {
@@ -10,7 +10,7 @@ import {
 import { ChainVerifier } from './audit.chain.ts';
 import type { AuditAction, AuditResource } from './audit.constants.ts';
 import { AuditSealer } from './audit.sealer.ts';
-import { auditChainHead, auditLogs } from './audit.table.ts';
+import { auditChainHead, auditLogs, auditPending } from './audit.table.ts';
 
 export interface AuditEntryInput {
   action: AuditAction;
@@ -45,23 +45,10 @@ export interface VerificationReport {
 
 /** Entries per INSERT into audit_pending. */
 const PENDING_SLICE = 2000;
-/** audit_pending's columns as jsonb_to_recordset reads them (types as in the table). */
-const PENDING_FIELDS = [
-  ['action', 'text'],
-  ['resource', 'text'],
-  ['resource_id', 'text'],
-  ['user_id', 'integer'],
-  ['user_email', 'text'],
-  ['ip_address', 'text'],
-  ['user_agent', 'text'],
-  ['details', 'jsonb'],
-  ['success', 'boolean'],
-  ['error_message', 'text'],
-  ['timestamp', 'timestamptz'],
-  ['request_id', 'text'],
-  ['old_values', 'jsonb'],
-  ['new_values', 'jsonb'],
-] as const;
+/** audit_pending's columns (but its id) as jsonb_to_recordset reads them. */
+const PENDING_FIELDS = Object.values(getTableColumns(auditPending))
+  .filter((column) => column.name !== 'id')
+  .map((column) => [column.name, column.getSQLType()] as const);
 const PENDING_COLUMNS = sql.raw(PENDING_FIELDS.map(([name]) => `"${name}"`).join(', '));
 const PENDING_RECORD = sql.raw(
   PENDING_FIELDS.map(([name, type]) => `"${name}" ${type}`).join(', '),

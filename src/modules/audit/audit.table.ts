@@ -11,6 +11,24 @@ import {
 } from 'drizzle-orm/pg-core';
 import type { AuditAction, AuditResource } from './audit.constants.ts';
 
+/** What an entry says, the same in audit_pending and audit_logs (builders: one per table). */
+const entryColumns = () => ({
+  action: text('action').$type<AuditAction>().notNull(),
+  resource: text('resource').$type<AuditResource>().notNull(),
+  resource_id: text('resource_id'),
+  user_id: integer('user_id'),
+  user_email: text('user_email'),
+  ip_address: text('ip_address'),
+  user_agent: text('user_agent'),
+  details: jsonb('details').$type<Record<string, unknown>>(),
+  success: boolean('success').notNull().default(true),
+  error_message: text('error_message'),
+  timestamp: timestamp('timestamp', { withTimezone: true }).notNull(),
+  request_id: text('request_id'),
+  old_values: jsonb('old_values').$type<Record<string, unknown>>(),
+  new_values: jsonb('new_values').$type<Record<string, unknown>>(),
+});
+
 /**
  * The audit trail. Append-only (a trigger refuses UPDATE and DELETE outside the retention
  * routine) and hash-chained: the sealer assigns ids gap-free under the chain head's lock, and
@@ -20,20 +38,7 @@ export const auditLogs = pgTable(
   'audit_logs',
   {
     id: bigint('id', { mode: 'number' }).primaryKey(),
-    action: text('action').$type<AuditAction>().notNull(),
-    resource: text('resource').$type<AuditResource>().notNull(),
-    resource_id: text('resource_id'),
-    user_id: integer('user_id'),
-    user_email: text('user_email'),
-    ip_address: text('ip_address'),
-    user_agent: text('user_agent'),
-    details: jsonb('details').$type<Record<string, unknown>>(),
-    success: boolean('success').notNull().default(true),
-    error_message: text('error_message'),
-    timestamp: timestamp('timestamp', { withTimezone: true }).notNull(),
-    request_id: text('request_id'),
-    old_values: jsonb('old_values').$type<Record<string, unknown>>(),
-    new_values: jsonb('new_values').$type<Record<string, unknown>>(),
+    ...entryColumns(),
     prev_hash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
   },
@@ -64,20 +69,7 @@ export type AuditRow = typeof auditLogs.$inferSelect;
  */
 export const auditPending = pgTable('audit_pending', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
-  action: text('action').$type<AuditAction>().notNull(),
-  resource: text('resource').$type<AuditResource>().notNull(),
-  resource_id: text('resource_id'),
-  user_id: integer('user_id'),
-  user_email: text('user_email'),
-  ip_address: text('ip_address'),
-  user_agent: text('user_agent'),
-  details: jsonb('details').$type<Record<string, unknown>>(),
-  success: boolean('success').notNull().default(true),
-  error_message: text('error_message'),
-  timestamp: timestamp('timestamp', { withTimezone: true }).notNull(),
-  request_id: text('request_id'),
-  old_values: jsonb('old_values').$type<Record<string, unknown>>(),
-  new_values: jsonb('new_values').$type<Record<string, unknown>>(),
+  ...entryColumns(),
 });
 
 export type AuditPendingRow = typeof auditPending.$inferSelect;

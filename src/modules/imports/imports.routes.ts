@@ -14,9 +14,7 @@ import { changeContextFrom } from '../../platform/http/request-context.ts';
 import { jobSchema } from '../jobs/jobs.routes.ts';
 import type { ImportOptions } from './import-analysis.ts';
 import type { ImportsService } from './imports.service.ts';
-import { IMPORT_FIELDS } from './parsing/index.ts';
-
-const IMPORT_TYPES = Object.keys(IMPORT_FIELDS) as Array<keyof typeof IMPORT_FIELDS>;
+import { DATE_ORDERS, type Delimiter, ENCODINGS, IMPORT_TYPES } from './parsing/index.ts';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'on', 'off'])
@@ -24,7 +22,7 @@ const flag = z
 
 /** The form fields next to the file (multipart text fields). */
 const previewFields = z.strictObject({
-  import_type: z.enum(IMPORT_TYPES as [string, ...string[]]),
+  import_type: z.enum(IMPORT_TYPES),
   allow_updates: flag.default(true),
   skip_duplicates: flag.default(false),
   mapping: z
@@ -39,12 +37,12 @@ const previewFields = z.strictObject({
     })
     .pipe(z.record(z.string(), z.string().nullable()))
     .optional(),
-  encoding: z.enum(['utf-8', 'utf-16le', 'utf-16be', 'windows-1253', 'windows-1252']).optional(),
+  encoding: z.enum(ENCODINGS).optional(),
   delimiter: z
     .enum([',', ';', '\t', '|', 'tab'])
-    .transform((value) => (value === 'tab' ? '\t' : value) as ',' | ';' | '\t' | '|')
+    .transform((value): Delimiter => (value === 'tab' ? '\t' : value))
     .optional(),
-  date_order: z.enum(['DMY', 'MDY']).default('DMY'),
+  date_order: z.enum(DATE_ORDERS).default('DMY'),
   sheet: z.string().min(1).max(200).optional(),
 });
 
@@ -158,7 +156,7 @@ export function importsRoutes(
         }
         const form = parsed.data;
         const options: ImportOptions = {
-          importType: form.import_type as ImportOptions['importType'],
+          importType: form.import_type,
           allowUpdates: form.allow_updates,
           skipDuplicates: form.skip_duplicates,
           dateOrder: form.date_order,

@@ -211,13 +211,11 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
     };
   }
 
-  /** A write's transaction; cached lists are dropped once it has committed (or failed). */
+  /** A write's transaction; cached lists are dropped once it has committed (a rollback changed nothing). */
   private async inTransaction<R>(work: (tx: Transaction) => Promise<R>): Promise<R> {
-    try {
-      return await this.db.transaction(work);
-    } finally {
-      this.recordsChanged();
-    }
+    const result = await this.db.transaction(work);
+    this.recordsChanged();
+    return result;
   }
 
   /** How many records match a list's filters (cached, see `totals`). */
