@@ -1,6 +1,7 @@
-import { asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
+import { asc, eq, gt } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Database, Executor, Transaction } from '../../platform/db/client.ts';
+import { insertJsonRows } from '../../platform/db/json-rows.ts';
 import {
   type ChangeContext,
   type ChangeRecorder,
@@ -42,17 +43,6 @@ export interface VerificationReport {
   problems: Array<{ id: number; kind: string; message: string }>;
   duration_ms: number;
 }
-
-/** Entries per INSERT into audit_pending. */
-const PENDING_SLICE = 2000;
-/** audit_pending's columns (but its id) as jsonb_to_recordset reads them. */
-const PENDING_FIELDS = Object.values(getTableColumns(auditPending))
-  .filter((column) => column.name !== 'id')
-  .map((column) => [column.name, column.getSQLType()] as const);
-const PENDING_COLUMNS = sql.raw(PENDING_FIELDS.map(([name]) => `"${name}"`).join(', '));
-const PENDING_RECORD = sql.raw(
-  PENDING_FIELDS.map(([name, type]) => `"${name}" ${type}`).join(', '),
-);
 
 const MAX_TEXT = 2000;
 const truncate = (value: string | null | undefined, max = MAX_TEXT) =>
@@ -121,14 +111,7 @@ export class AuditLogger implements ChangeRecorder {
       old_values: jsonSafe(entry.oldValues ?? null),
       new_values: jsonSafe(entry.newValues ?? null),
     }));
-    // One JSON parameter per slice: building a multi-row VALUES list value by value cost
-    // more CPU than the insert itself (bench:import).
-    for (let start = 0; start < rows.length; start += PENDING_SLICE) {
-      const slice = JSON.stringify(rows.slice(start, start + PENDING_SLICE));
-      await tx.execute(
-        sql`INSERT INTO audit_pending (${PENDING_COLUMNS}) SELECT ${PENDING_COLUMNS} FROM jsonb_to_recordset(${slice}::jsonb) AS entry(${PENDING_RECORD})`,
-      );
-    }
+    await insertJsonRows(tx, auditPending, rows);
     this.sealer.schedule();
   }
 

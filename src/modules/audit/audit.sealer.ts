@@ -1,5 +1,6 @@
 import { asc, inArray, sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../../platform/db/client.ts';
+import { insertFromJson, sameShapeSlices } from '../../platform/db/json-rows.ts';
 import { entryHash } from './audit.chain.ts';
 import { type AuditRow, auditLogs, auditPending } from './audit.table.ts';
 
@@ -195,17 +196,14 @@ export class AuditSealer {
         return row;
       });
       // The head moves in the same statement as the (last) insert: one round trip fewer.
-      const moveHead = tx
-        .$with('move_head', { id: sql<number>`id` })
-        .as(
-          sql`UPDATE audit_chain_head SET last_id = ${lastId}, last_hash = ${lastHash} WHERE id = 1 RETURNING id`,
+      const slices = sameShapeSlices(rows);
+      for (const [index, slice] of slices.entries()) {
+        const insert = insertFromJson(auditLogs, slice);
+        await tx.execute(
+          index === slices.length - 1
+            ? sql`WITH move_head AS (UPDATE audit_chain_head SET last_id = ${lastId}, last_hash = ${lastHash} WHERE id = 1) ${insert}`
+            : insert,
         );
-      // In slices, to stay under the bind-parameter limit whatever the batch size.
-      for (let start = 0; start < rows.length; start += 1000) {
-        const slice = rows.slice(start, start + 1000);
-        await (start + 1000 >= rows.length ? tx.with(moveHead) : tx)
-          .insert(auditLogs)
-          .values(slice);
       }
       return rows.length;
     });

@@ -2,6 +2,7 @@ import { inArray } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { changedFields } from '../../platform/crud/resource.service.ts';
 import type { Database } from '../../platform/db/client.ts';
+import { insertJsonRows } from '../../platform/db/json-rows.ts';
 import type { AuditEntryInput, AuditLogger, AuditOrigin } from '../audit/audit.logger.ts';
 import { type AnalyzedRow, changesAgainst } from './import-analysis.ts';
 import type { ImportServices, ImportTarget } from './import-targets.ts';
@@ -34,11 +35,12 @@ export async function applyBatch(
     const creates = rows.filter((row) => row.action === 'create');
     if (creates.length > 0) {
       // A record someone else created meanwhile is left alone (counted as unchanged).
-      const inserted = (await tx
-        .insert(table)
-        .values(creates.map((row) => row.values) as never[])
-        .onConflictDoNothing()
-        .returning()) as Array<Record<string, unknown>>;
+      const inserted = (await insertJsonRows(
+        tx,
+        table,
+        creates.map((row) => row.values),
+        { onConflictDoNothing: true, returning: true },
+      )) as Array<Record<string, unknown>>;
       outcome.created += inserted.length;
       outcome.unchanged += creates.length - inserted.length;
       for (const record of inserted) {

@@ -1,5 +1,6 @@
 import { and, asc, count, eq, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client.ts';
+import { insertJsonRows } from '../../platform/db/json-rows.ts';
 import { conflict, forbidden, notFound } from '../../platform/http/problems.ts';
 import type { ChangeContext } from '../../platform/http/request-context.ts';
 import { csvCell } from '../exports/exports.writers.ts';
@@ -34,7 +35,6 @@ const PREVIEW_GRACE_MS = 24 * 60 * 60 * 1000;
 const PREVIEW_ITEMS = 50;
 /** Rough rows per second of a commit, for the estimate shown before it starts. */
 const ESTIMATED_ROWS_PER_SECOND = 2000;
-const INSERT_CHUNK = 1000;
 
 export interface PreviewRowResponse {
   row_number: number;
@@ -134,15 +134,11 @@ export class ImportsService {
         })
         .returning({ id: importPreviews.id });
       if (!preview) throw new Error('insert into import_previews returned no row');
-      for (let start = 0; start < analysis.rows.length; start += INSERT_CHUNK) {
-        await tx
-          .insert(importPreviewRows)
-          .values(
-            analysis.rows
-              .slice(start, start + INSERT_CHUNK)
-              .map((row) => storedRow(preview.id, row)),
-          );
-      }
+      await insertJsonRows(
+        tx,
+        importPreviewRows,
+        analysis.rows.map((row) => storedRow(preview.id, row)),
+      );
       return preview.id;
     });
     const { summary } = analysis;
