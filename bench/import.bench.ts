@@ -120,9 +120,7 @@ async function main() {
         context,
       );
       const previewSeconds = (performance.now() - started) / 1000;
-      const handler = bulkImportHandler(database.db, services, services.audit, {
-        maxRows: config.imports.maxRows,
-      });
+      const handler = bulkImportHandler(database.db, services, services.audit);
       const job = { id: '00000000-0000-4000-8000-000000000000', user_id: actor.id } as JobResponse;
       const result = await handler.run({
         job,

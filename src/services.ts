@@ -69,7 +69,7 @@ export function createServices(
   const jobRegistry = new JobRegistry()
     .register('cleanup', cleanupHandler(db, config.dataDir))
     .register('export_large', exportLargeHandler({ db, dataDir: config.dataDir, audit }))
-    .register('bulk_import', bulkImportHandler(db, records, audit, importLimits));
+    .register('bulk_import', bulkImportHandler(db, records, audit));
   const concurrency = async () => (await settings.get()).job_concurrency;
   const jobEngine = config.redisUrl
     ? new BullMqJobEngine(jobs, jobRegistry, bus, {

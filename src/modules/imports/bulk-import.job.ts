@@ -1,13 +1,18 @@
-import { eq } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, ne } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../../platform/db/client.ts';
 import type { AuditLogger, AuditOrigin } from '../audit/audit.logger.ts';
 import type { JobHandler } from '../jobs/jobs.registry.ts';
-import { analyzeImport, type ImportOptions } from './import-analysis.ts';
+import {
+  type AnalyzedRow,
+  checkAgainstDatabase,
+  type ImportOptions,
+  rowFromPreview,
+} from './import-analysis.ts';
 import { applyBatch } from './import-apply.ts';
 import { IMPORT_TARGETS, type ImportServices } from './import-targets.ts';
-import { importPreviews } from './imports.table.ts';
-import type { ImportType } from './parsing/index.ts';
+import { importPreviewRows, importPreviews } from './imports.table.ts';
+import type { ImportType, RowIssue } from './parsing/index.ts';
 
 export const bulkImportPayload = z.object({
   preview_id: z.uuid(),
@@ -31,23 +36,29 @@ export const IMPORT_BATCH_SIZE = 500;
 const RESULT_ERRORS_LIMIT = 1000;
 
 /**
- * The bulk_import job: analyses the preview's file again against the database of this
- * moment, then creates and updates in batches, each batch one transaction with its audit
- * entries. A retry after a crash finds the batches already written unchanged and skips them,
- * so every row is applied once; a cancelled import keeps the batches it committed.
+ * The bulk_import job: reads the preview's writable rows a batch at a time, checks each batch
+ * against the database of that moment (a record created or deleted since the preview), then
+ * creates and updates it in one transaction with its audit entries. A retry after a crash
+ * finds the batches already written unchanged and skips them, so every row is applied once;
+ * a cancelled import keeps the batches it committed. Memory stays flat whatever the file's size.
  */
 export function bulkImportHandler(
   db: Database,
   services: ImportServices,
   audit: AuditLogger,
-  limits: { maxRows: number },
 ): JobHandler<z.infer<typeof bulkImportPayload>> {
   return {
     payload: bulkImportPayload,
     permission: 'jobs:create',
     async run({ job, payload, signal, progress }) {
       const [preview] = await db
-        .select()
+        .select({
+          id: importPreviews.id,
+          user_id: importPreviews.user_id,
+          file_name: importPreviews.file_name,
+          options: importPreviews.options,
+          summary: importPreviews.summary,
+        })
         .from(importPreviews)
         .where(eq(importPreviews.id, payload.preview_id));
       // Started through POST /jobs, a job could name someone else's preview.
@@ -68,52 +79,83 @@ export function bulkImportHandler(
         requestId: payload.origin.request_id ?? null,
       };
 
-      await progress({ current: 0, message: 'Checking the file against the database' });
-      const analysis = await analyzeImport(
-        db,
-        services,
-        preview.file,
-        preview.file_name,
-        options,
-        limits,
+      // Rows the preview found writable: neither refused nor a repeat of an earlier row.
+      const writable = and(
+        eq(importPreviewRows.preview_id, preview.id),
+        ne(importPreviewRows.status, 'error'),
+        isNull(importPreviewRows.duplicate_of),
       );
-      const toWrite = analysis.rows.filter(
-        (row) => row.status !== 'error' && (row.action === 'create' || row.action === 'update'),
-      );
-      const errors = analysis.rows.filter((row) => row.status === 'error');
-      const skipped = analysis.rows.length - toWrite.length - errors.length;
-      const totals = { created: 0, updated: 0, unchanged: 0 };
+      const [candidates] = await db.select({ n: count() }).from(importPreviewRows).where(writable);
+      const total = candidates?.n ?? 0;
+      const summary = preview.summary as Record<string, number>;
+      const previewErrors = await db
+        .select({ row_number: importPreviewRows.row_number, issues: importPreviewRows.issues })
+        .from(importPreviewRows)
+        .where(
+          and(eq(importPreviewRows.preview_id, preview.id), eq(importPreviewRows.status, 'error')),
+        )
+        .orderBy(asc(importPreviewRows.row_number))
+        .limit(RESULT_ERRORS_LIMIT);
+      /** Rows the database refused at commit time (a reference deleted meanwhile, say). */
+      const commitErrors: Array<{ row_number: number; issues: RowIssue[] }> = [];
+      const totals = { created: 0, updated: 0, unchanged: 0, skipped: 0, refused: 0 };
       let done = 0;
+      let after = 0;
       let cancelled = false;
-      for (let start = 0; start < toWrite.length; start += IMPORT_BATCH_SIZE) {
+      await progress({ current: 0, total, message: `Importing ${total} rows` });
+      // A batch at a time, in file order, each checked against the database of its moment.
+      for (;;) {
         if (signal.aborted) {
           cancelled = true;
           break;
         }
-        const batch = toWrite.slice(start, start + IMPORT_BATCH_SIZE);
-        const outcome = await applyBatch(db, services, audit, target, batch, origin);
+        const stored = await db
+          .select()
+          .from(importPreviewRows)
+          .where(and(writable, gt(importPreviewRows.row_number, after)))
+          .orderBy(asc(importPreviewRows.row_number))
+          .limit(IMPORT_BATCH_SIZE);
+        if (stored.length === 0) break;
+        after = stored[stored.length - 1]!.row_number;
+        const rows = stored.map((row) => rowFromPreview(importType, row));
+        const known = new Map(rows.map((row) => [row, row.issues.length]));
+        await checkAgainstDatabase(db, services, options, rows);
+        const toWrite: AnalyzedRow[] = [];
+        for (const row of rows) {
+          if (row.status === 'error') {
+            totals.refused += 1;
+            commitErrors.push({
+              row_number: row.rowNumber,
+              issues: row.issues.slice(known.get(row)),
+            });
+          } else if (row.action === 'skip') totals.skipped += 1;
+          else toWrite.push(row);
+        }
+        const outcome = await applyBatch(db, services, audit, target, toWrite, origin);
         totals.created += outcome.created;
         totals.updated += outcome.updated;
         totals.unchanged += outcome.unchanged;
-        done += batch.length;
+        done += stored.length;
         await progress({
           current: done,
-          total: toWrite.length,
-          message: `Imported ${done} of ${toWrite.length} rows`,
+          total,
+          message: `Imported ${done} of ${total} rows`,
           processed_items: done,
-          failed_items: errors.length,
-          skipped_items: skipped + totals.unchanged,
+          failed_items: (summary.rows_with_errors ?? 0) + totals.refused,
+          skipped_items: totals.skipped + totals.unchanged,
         });
       }
-      cancelled ||= signal.aborted && done < toWrite.length;
+      cancelled ||= signal.aborted && done < total;
 
+      const totalRows = summary.total_rows ?? 0;
+      const errorCount = (summary.rows_with_errors ?? 0) + totals.refused;
       const statistics = {
-        total_rows: analysis.rows.length,
+        total_rows: totalRows,
         created: totals.created,
         updated: totals.updated,
-        skipped: skipped + totals.unchanged,
-        errors: errors.length,
-        not_written: toWrite.length - done,
+        skipped: totalRows - errorCount - totals.created - totals.updated - (total - done),
+        errors: errorCount,
+        not_written: total - done,
       };
       const resource = services[target.service].resource;
       const summaryEntries = [
@@ -144,24 +186,36 @@ export function bulkImportHandler(
       );
 
       const message = cancelled
-        ? `Cancelled after ${done} of ${toWrite.length} rows; the ${done} rows already committed stay.`
-        : `Imported ${analysis.rows.length} rows: ${totals.created} created, ${totals.updated} updated, ${statistics.skipped} skipped, ${errors.length} with errors.`;
+        ? `Cancelled after ${done} of ${total} rows; the ${done} rows already committed stay.`
+        : `Imported ${totalRows} rows: ${totals.created} created, ${totals.updated} updated, ${statistics.skipped} skipped, ${errorCount} with errors.`;
+      const warnings = await db
+        .select({ row_number: importPreviewRows.row_number, issues: importPreviewRows.issues })
+        .from(importPreviewRows)
+        .where(
+          and(
+            eq(importPreviewRows.preview_id, preview.id),
+            eq(importPreviewRows.status, 'warning'),
+          ),
+        )
+        .orderBy(asc(importPreviewRows.row_number))
+        .limit(RESULT_ERRORS_LIMIT);
+      const listed = (
+        rows: Array<{
+          row_number: number;
+          issues: RowIssue[] | Array<{ field: string; message: string }>;
+        }>,
+      ) =>
+        rows.map((row) => ({
+          row_number: row.row_number,
+          issues: row.issues.map(({ field, message: text }) => ({ field, message: text })),
+        }));
       return {
         success: !cancelled,
         message,
         data: { preview_id: preview.id, import_type: importType, ...statistics },
         statistics,
-        errors: errors.slice(0, RESULT_ERRORS_LIMIT).map((row) => ({
-          row_number: row.rowNumber,
-          issues: row.issues.map(({ field, message: text }) => ({ field, message: text })),
-        })),
-        warnings: analysis.rows
-          .filter((row) => row.status === 'warning')
-          .slice(0, RESULT_ERRORS_LIMIT)
-          .map((row) => ({
-            row_number: row.rowNumber,
-            issues: row.issues.map(({ field, message: text }) => ({ field, message: text })),
-          })),
+        errors: listed([...previewErrors, ...commitErrors].slice(0, RESULT_ERRORS_LIMIT)),
+        warnings: listed(warnings),
       };
     },
   };

@@ -17,6 +17,7 @@ import {
   normalizeRow,
   type RowIssue,
   readTable,
+  type SourceRow,
 } from './parsing/index.ts';
 
 export interface ImportOptions {
@@ -44,9 +45,13 @@ export interface AnalyzedRow {
   shown: Record<string, unknown>;
   /** The row ready for its table (references resolved to ids). */
   values: Record<string, unknown>;
+  /** The business keys the file names: student_id and course_code codes, students' e-mail. */
+  keys: Record<string, string>;
   issues: RowIssue[];
   /** The record it updates or leaves unchanged. */
   existingId: number | null;
+  /** The earlier row of the file that has the same key: this one is not written. */
+  duplicateOf: number | null;
 }
 
 export interface ImportSummary {
@@ -59,18 +64,21 @@ export interface ImportSummary {
   skip: number;
 }
 
-export interface Analysis {
-  detected: {
-    format: string;
-    encoding: string | null;
-    delimiter: string | null;
-    sheet: string | null;
-    header_row: number;
-    mapping: HeaderMapping['mapping'];
-    unknown_headers: string[];
-  };
-  rows: AnalyzedRow[];
-  summary: ImportSummary;
+export interface Detected {
+  format: string;
+  encoding: string | null;
+  delimiter: string | null;
+  sheet: string | null;
+  header_row: number;
+  mapping: HeaderMapping['mapping'];
+  unknown_headers: string[];
+}
+
+/** A file read and its headers mapped, ready to be analysed row by row. */
+export interface OpenedImport {
+  detected: Detected;
+  mapping: HeaderMapping;
+  rows: SourceRow[];
 }
 
 /** Rows per query when looking records up. */
@@ -159,21 +167,19 @@ function fail(row: AnalyzedRow, field: string, message: string) {
   row.action = 'skip';
 }
 
-/**
- * Reads an import file and decides, row by row, what committing it would do — without
- * changing anything. The preview shows this; the import job runs it again just before it
- * writes, so what it writes matches the database of that moment.
- */
-export async function analyzeImport(
-  db: Executor,
-  services: ImportServices,
+function warn(row: AnalyzedRow, field: string, message: string) {
+  row.issues.push({ field, message, severity: 'warning' });
+  row.action = 'skip';
+  if (row.status === 'valid') row.status = 'warning';
+}
+
+/** Reads an import file and maps its headers, or answers 422 naming what is wrong with it. */
+export function openImport(
   file: Buffer,
   fileName: string,
   options: ImportOptions,
   limits: { maxRows: number },
-): Promise<Analysis> {
-  const target: ImportTarget = IMPORT_TARGETS[options.importType];
-  const service = services[target.service];
+): OpenedImport {
   let source: ReturnType<typeof readTable>;
   try {
     source = readTable(file, fileName, options.importType, {
@@ -200,84 +206,108 @@ export async function analyzeImport(
       })),
     );
   }
+  return {
+    detected: {
+      format: source.format,
+      encoding: source.encoding,
+      delimiter: source.delimiter,
+      sheet: source.sheet,
+      header_row: source.headerRowNumber,
+      mapping: mapping.mapping,
+      unknown_headers: mapping.unknownHeaders,
+    },
+    mapping,
+    rows: source.rows,
+  };
+}
 
-  const rows: AnalyzedRow[] = [];
-  const keysByRow = new Map<AnalyzedRow, Record<string, string>>();
-  for (const sourceRow of source.rows) {
-    const normalized = normalizeRow(options.importType, mapping, sourceRow.cells, {
-      dateOrder: options.dateOrder,
-    });
-    const shown = { ...normalized.keys, ...normalized.data };
-    const hasError = normalized.issues.some((issue) => issue.severity === 'error');
-    const row: AnalyzedRow = {
-      rowNumber: sourceRow.rowNumber,
-      action: hasError ? 'skip' : 'create',
-      status: hasError ? 'error' : normalized.issues.length > 0 ? 'warning' : 'valid',
-      shown,
-      values: { ...normalized.data },
-      issues: [...normalized.issues],
-      existingId: null,
-    };
-    rows.push(row);
-    keysByRow.set(row, normalized.keys);
-  }
+/** One row of the file on its own: its values and every problem they have. */
+export function analyzeRow(
+  options: ImportOptions,
+  mapping: HeaderMapping,
+  sourceRow: SourceRow,
+): AnalyzedRow {
+  const normalized = normalizeRow(options.importType, mapping, sourceRow.cells, {
+    dateOrder: options.dateOrder,
+  });
+  const hasError = normalized.issues.some((issue) => issue.severity === 'error');
+  return {
+    rowNumber: sourceRow.rowNumber,
+    action: hasError ? 'skip' : 'create',
+    status: hasError ? 'error' : normalized.issues.length > 0 ? 'warning' : 'valid',
+    shown: { ...normalized.keys, ...normalized.data },
+    values: { ...normalized.data },
+    keys: normalized.keys,
+    issues: [...normalized.issues],
+    existingId: null,
+    duplicateOf: null,
+  };
+}
 
-  // The same record twice in one file: the first occurrence wins.
-  const firstByKey = new Map<string, number>();
-  for (const row of rows) {
-    if (row.status === 'error') continue;
-    for (const key of naturalKeys(options.importType, row.values, keysByRow.get(row) ?? {})) {
-      const first = firstByKey.get(key);
+/** The same record twice in one file: the first occurrence wins, in file order. */
+export class DuplicateFinder {
+  private readonly firstByKey = new Map<string, number>();
+
+  constructor(private readonly options: ImportOptions) {}
+
+  check(row: AnalyzedRow): void {
+    if (row.status === 'error') return;
+    for (const key of naturalKeys(this.options.importType, row.values, row.keys)) {
+      const first = this.firstByKey.get(key);
       if (first === undefined) {
-        firstByKey.set(key, row.rowNumber);
+        this.firstByKey.set(key, row.rowNumber);
         continue;
       }
+      row.duplicateOf = first;
       const message = `repeats row ${first} (${key})`;
-      if (options.skipDuplicates) {
-        row.issues.push({ field: 'row', message, severity: 'warning' });
-        row.action = 'skip';
-        if (row.status === 'valid') row.status = 'warning';
-      } else {
-        fail(row, 'row', message);
-      }
-      break;
+      if (this.options.skipDuplicates) warn(row, 'row', message);
+      else fail(row, 'row', message);
+      return;
     }
   }
+}
 
-  // References: the file names students and courses by their codes.
-  const live = rows.filter((row) => row.status !== 'error');
-  if (target.references.includes('student')) {
+/** The file's names for the records a row refers to (student_id, course_code). */
+const REFERENCE_FIELDS = { student: 'student_id', course: 'course_code' } as const;
+
+/**
+ * Decides against the database what each row would do: resolves its references, finds the
+ * record it matches and whether another record holds one of its unique values, then creates,
+ * updates (when allowed and changed) or skips. Rows already refused or repeating an earlier
+ * row are left as they are. The preview runs it per chunk of the file; the import job runs it
+ * again per batch, just before writing, so what it writes matches the database of that moment.
+ */
+export async function checkAgainstDatabase(
+  db: Executor,
+  services: ImportServices,
+  options: ImportOptions,
+  rows: AnalyzedRow[],
+): Promise<void> {
+  const target: ImportTarget = IMPORT_TARGETS[options.importType];
+  const service = services[target.service];
+  const open = () => rows.filter((row) => row.status !== 'error' && row.duplicateOf === null);
+  for (const reference of target.references) {
+    const field = REFERENCE_FIELDS[reference];
+    const [table, keyColumn] =
+      reference === 'student' ? [students, students.student_id] : [courses, courses.course_code];
+    const candidates = open();
     const ids = await idsBy(
       db,
-      students,
-      students.student_id,
-      live.map((row) => keysByRow.get(row)?.student_id ?? ''),
+      table,
+      keyColumn,
+      candidates.map((row) => row.keys[field] ?? ''),
     );
-    for (const row of live) {
-      const code = keysByRow.get(row)?.student_id ?? '';
+    for (const row of candidates) {
+      const code = row.keys[field] ?? '';
       const id = ids.get(code);
-      if (id === undefined) fail(row, 'student_id', `no student has student_id "${code}"`);
-      else row.values.student_id = id;
-    }
-  }
-  if (target.references.includes('course')) {
-    const ids = await idsBy(
-      db,
-      courses,
-      courses.course_code,
-      live.map((row) => keysByRow.get(row)?.course_code ?? ''),
-    );
-    for (const row of live) {
-      if (row.status === 'error') continue;
-      const code = keysByRow.get(row)?.course_code ?? '';
-      const id = ids.get(code);
-      if (id === undefined) fail(row, 'course_code', `no course has course_code "${code}"`);
-      else row.values.course_id = id;
+      if (id === undefined) fail(row, field, `no ${reference} has ${field} "${code}"`);
+      else row.values[reference === 'student' ? 'student_id' : 'course_id'] = id;
     }
   }
 
   // Records that exist already: update (when allowed and changed) or skip.
-  const candidates = rows.filter((row) => row.status !== 'error' && row.action !== 'skip');
+  const candidates = open();
+  if (candidates.length === 0) return;
   const table = service.table as PgTable;
   const existing = new Map<string, Record<string, unknown>>();
   const found = await findByKeys(
@@ -319,40 +349,67 @@ export async function analyzeImport(
     if (record.deleted_at) {
       fail(row, 'row', `this ${service.label.toLowerCase()} was deleted; restore it first`);
     } else if (!options.allowUpdates) {
-      row.action = 'skip';
-      row.issues.push({
-        field: 'row',
-        message: 'already exists; allow updates to change it',
-        severity: 'warning',
-      });
-      if (row.status === 'valid') row.status = 'warning';
+      warn(row, 'row', 'already exists; allow updates to change it');
     } else {
       row.action = Object.keys(changesAgainst(row.values, record)).length > 0 ? 'update' : 'skip';
     }
   }
+}
 
-  const count = (test: (row: AnalyzedRow) => boolean) => rows.filter(test).length;
+/** A row as the preview stored it, ready to be checked against the database again. */
+export function rowFromPreview(
+  importType: ImportType,
+  stored: {
+    row_number: number;
+    status: RowStatus;
+    data: Record<string, unknown>;
+    issues: Array<{ field: string; message: string; severity?: string }>;
+  },
+): AnalyzedRow {
+  // The stored row shows references by their codes; the record gets the ids they resolve to.
+  const values = { ...stored.data };
+  const keys: Record<string, string> = {};
+  for (const reference of IMPORT_TARGETS[importType].references) {
+    const field = REFERENCE_FIELDS[reference];
+    if (typeof values[field] === 'string') keys[field] = values[field] as string;
+    delete values[field];
+  }
   return {
-    detected: {
-      format: source.format,
-      encoding: source.encoding,
-      delimiter: source.delimiter,
-      sheet: source.sheet,
-      header_row: source.headerRowNumber,
-      mapping: mapping.mapping,
-      unknown_headers: mapping.unknownHeaders,
-    },
-    rows,
-    summary: {
-      total_rows: rows.length,
-      valid_rows: count((row) => row.status === 'valid'),
-      rows_with_warnings: count((row) => row.status === 'warning'),
-      rows_with_errors: count((row) => row.status === 'error'),
-      create: count((row) => row.action === 'create'),
-      update: count((row) => row.action === 'update'),
-      skip: count((row) => row.action === 'skip'),
-    },
+    rowNumber: stored.row_number,
+    action: 'create',
+    status: stored.status,
+    shown: stored.data,
+    values,
+    keys,
+    issues: stored.issues.map(({ field, message, severity }) => ({
+      field,
+      message,
+      severity: severity === 'error' ? 'error' : 'warning',
+    })),
+    existingId: null,
+    duplicateOf: null,
   };
+}
+
+/** Counts of a preview, kept as its rows are analysed. */
+export function emptySummary(): ImportSummary {
+  return {
+    total_rows: 0,
+    valid_rows: 0,
+    rows_with_warnings: 0,
+    rows_with_errors: 0,
+    create: 0,
+    update: 0,
+    skip: 0,
+  };
+}
+
+export function countRow(summary: ImportSummary, row: AnalyzedRow): void {
+  summary.total_rows += 1;
+  if (row.status === 'valid') summary.valid_rows += 1;
+  else if (row.status === 'warning') summary.rows_with_warnings += 1;
+  else summary.rows_with_errors += 1;
+  summary[row.action] += 1;
 }
 
 export { IMPORT_TARGETS };

@@ -199,9 +199,7 @@ describe('an interrupted import', () => {
     const checked = await preview('students', { name: 'retry.csv', bytes });
     expect(checked.json()).toMatchObject({ create: 1200 });
     const previewId = checked.json().preview_id;
-    const handler = bulkImportHandler(t.database.db, t.services, t.services.audit, {
-      maxRows: 10_000,
-    });
+    const handler = bulkImportHandler(t.database.db, t.services, t.services.audit);
     const job = {
       id: '00000000-0000-4000-8000-000000000001',
       user_id: t.users.admin,
@@ -373,5 +371,86 @@ describe('refusals', () => {
     });
     expect(again.statusCode).toBe(409);
     expect((await waitForJob(first.json().id)).status).toBe('COMPLETED');
+  });
+});
+
+describe('the database changing between preview and commit', () => {
+  it('checks every row again when committing: a record edited since the preview is updated', async () => {
+    const suffix = Date.now().toString(36);
+    const created = await t.request({
+      method: 'POST',
+      url: '/api/v1/students',
+      payload: {
+        student_id: `RC${suffix}`,
+        first_name: 'Ελένη',
+        last_name: 'Recheck',
+        email: `recheck-${suffix}@school.test`,
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const header = 'student_id,first_name,last_name,email';
+    const rows = [
+      `RC${suffix},Ελένη,Recheck,recheck-${suffix}@school.test`,
+      `RCN${suffix},Νίκος,Recheck,recheck-n-${suffix}@school.test`,
+    ];
+    const checked = await preview(
+      'students',
+      { name: 'recheck.csv', bytes: Buffer.from(`${header}\n${rows.join('\n')}\n`) },
+      { allow_updates: 'true' },
+    );
+    // The first row matches its record exactly: nothing to do, at preview time.
+    expect(checked.json()).toMatchObject({ create: 1, update: 0, skip: 1 });
+
+    const edited = await t.request({
+      method: 'PATCH',
+      url: `/api/v1/students/${created.json().id}`,
+      payload: { last_name: 'Edited' },
+    });
+    expect(edited.statusCode, edited.body).toBe(200);
+    const commit = await t.request({
+      method: 'POST',
+      url: `/api/v1/imports/${checked.json().preview_id}/commit`,
+    });
+    const job = await waitForJob(commit.json().id);
+    expect(job.status, JSON.stringify(job)).toBe('COMPLETED');
+    // The file's value wins over the edit made after the preview; the new student is created.
+    expect(job.result?.statistics).toMatchObject({ created: 1, updated: 1, errors: 0 });
+    const [after] = await t.database.db
+      .select({ last_name: students.last_name })
+      .from(students)
+      .where(eq(students.id, created.json().id));
+    expect(after?.last_name).toBe('Recheck');
+  });
+
+  it('refuses at commit a row whose student was deleted after the preview', async () => {
+    const suffix = Date.now().toString(36);
+    const created = await t.request({
+      method: 'POST',
+      url: '/api/v1/students',
+      payload: {
+        student_id: `RD${suffix}`,
+        first_name: 'Άννα',
+        last_name: 'Gone',
+        email: `gone-${suffix}@school.test`,
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const file = `student_id,course_code,status\nRD${suffix},CS101,active\n`;
+    const checked = await preview('enrollments', { name: 'gone.csv', bytes: Buffer.from(file) });
+    expect(checked.json()).toMatchObject({ create: 1, rows_with_errors: 0 });
+    await t.request({ method: 'DELETE', url: `/api/v1/students/${created.json().id}` });
+    const commit = await t.request({
+      method: 'POST',
+      url: `/api/v1/imports/${checked.json().preview_id}/commit`,
+    });
+    const job = await waitForJob(commit.json().id);
+    expect(job.status, JSON.stringify(job)).toBe('COMPLETED');
+    expect(job.result?.statistics).toMatchObject({ created: 0, errors: 1 });
+    expect(job.result?.errors).toEqual([
+      {
+        row_number: 2,
+        issues: [{ field: 'student_id', message: `no student has student_id "RD${suffix}"` }],
+      },
+    ]);
   });
 });

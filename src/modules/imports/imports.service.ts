@@ -8,9 +8,14 @@ import type { JobManager, JobResponse } from '../jobs/jobs.manager.ts';
 import { grants, type Permission } from '../roles/permissions.ts';
 import {
   type AnalyzedRow,
-  analyzeImport,
+  analyzeRow,
+  checkAgainstDatabase,
+  countRow,
+  DuplicateFinder,
+  emptySummary,
   type ImportOptions,
   type ImportSummary,
+  openImport,
   type RowStatus,
 } from './import-analysis.ts';
 import type { ImportServices } from './import-targets.ts';
@@ -35,6 +40,8 @@ const PREVIEW_GRACE_MS = 24 * 60 * 60 * 1000;
 const PREVIEW_ITEMS = 50;
 /** Rough rows per second of a commit, for the estimate shown before it starts. */
 const ESTIMATED_ROWS_PER_SECOND = 2000;
+/** Rows analysed, checked against the database and stored together. */
+const PREVIEW_CHUNK = 2000;
 
 export interface PreviewRowResponse {
   row_number: number;
@@ -77,6 +84,7 @@ const storedRow = (previewId: string, row: AnalyzedRow) => ({
   status: row.status,
   data: row.shown,
   issues: row.issues.map(({ field, message, severity }) => ({ field, message, severity })),
+  duplicate_of: row.duplicateOf,
 });
 
 /**
@@ -106,15 +114,12 @@ export class ImportsService {
     context: ChangeContext,
   ): Promise<PreviewResponse> {
     this.assertMayImport(context, options.importType);
-    const analysis = await analyzeImport(
-      this.db,
-      this.services,
-      file,
-      fileName,
-      options,
-      this.limits,
-    );
+    const opened = openImport(file, fileName, options, this.limits);
     const expiresAt = new Date(Date.now() + PREVIEW_TTL_MS);
+    const summary = emptySummary();
+    const items: AnalyzedRow[] = [];
+    // One transaction: a preview is stored whole or not at all. The file is analysed a chunk
+    // at a time, so only one chunk's analysed rows are held at once.
     const previewId = await this.db.transaction(async (tx) => {
       await tx
         .delete(importPreviews)
@@ -128,20 +133,33 @@ export class ImportsService {
           file_size: file.byteLength,
           file,
           options: { ...options },
-          detected: analysis.detected,
-          summary: { ...analysis.summary },
+          detected: { ...opened.detected },
+          summary: {},
           expires_at: expiresAt,
         })
         .returning({ id: importPreviews.id });
       if (!preview) throw new Error('insert into import_previews returned no row');
-      await insertJsonRows(
-        tx,
-        importPreviewRows,
-        analysis.rows.map((row) => storedRow(preview.id, row)),
-      );
+      const duplicates = new DuplicateFinder(options);
+      for (let start = 0; start < opened.rows.length; start += PREVIEW_CHUNK) {
+        const chunk = opened.rows
+          .slice(start, start + PREVIEW_CHUNK)
+          .map((sourceRow) => analyzeRow(options, opened.mapping, sourceRow));
+        for (const row of chunk) duplicates.check(row);
+        await checkAgainstDatabase(tx, this.services, options, chunk);
+        for (const row of chunk) countRow(summary, row);
+        items.push(...chunk.slice(0, PREVIEW_ITEMS - items.length));
+        await insertJsonRows(
+          tx,
+          importPreviewRows,
+          chunk.map((row) => storedRow(preview.id, row)),
+        );
+      }
+      await tx
+        .update(importPreviews)
+        .set({ summary: { ...summary } })
+        .where(eq(importPreviews.id, preview.id));
       return preview.id;
     });
-    const { summary } = analysis;
     const toWrite = summary.create + summary.update;
     return {
       preview_id: previewId,
@@ -150,10 +168,10 @@ export class ImportsService {
       ...summary,
       can_proceed: toWrite > 0,
       summary: { create: summary.create, update: summary.update, skip: summary.skip },
-      detected: analysis.detected,
+      detected: { ...opened.detected },
       estimated_duration_seconds: Math.max(1, Math.ceil(toWrite / ESTIMATED_ROWS_PER_SECOND)),
       expires_at: expiresAt.toISOString(),
-      items: analysis.rows.slice(0, PREVIEW_ITEMS).map((row) =>
+      items: items.map((row) =>
         toRowResponse({
           row_number: row.rowNumber,
           action: row.action,

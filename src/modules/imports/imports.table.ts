@@ -59,6 +59,8 @@ export const importPreviewRows = pgTable(
       .$type<Array<{ field: string; message: string }>>()
       .notNull()
       .default(sql`'[]'::jsonb`),
+    /** The earlier row with the same key; a repeated row is never written. */
+    duplicate_of: integer('duplicate_of'),
   },
   (table) => [
     primaryKey({ columns: [table.preview_id, table.row_number] }),

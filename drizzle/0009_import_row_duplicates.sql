@@ -1,0 +1,1 @@
+ALTER TABLE "import_preview_rows" ADD COLUMN "duplicate_of" integer;
