@@ -131,7 +131,6 @@ export class ImportsService {
           import_type: options.importType,
           file_name: fileName,
           file_size: file.byteLength,
-          file,
           options: { ...options },
           detected: { ...opened.detected },
           summary: {},

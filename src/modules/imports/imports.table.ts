@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import {
-  customType,
   index,
   integer,
   jsonb,
@@ -12,14 +11,10 @@ import {
 } from 'drizzle-orm/pg-core';
 import { createdAt } from '../../platform/db/columns.ts';
 
-const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
-  dataType: () => 'bytea',
-  fromDriver: (value) => Buffer.from(value),
-});
-
 /**
- * An uploaded file and what its preview found. The file itself is kept in the database so
- * the import job can read it on any worker machine; previews expire after an hour.
+ * What the preview of an uploaded file found. Its analysed rows (below) are what the import
+ * job writes, on any worker machine, so the file itself is not kept; previews expire after
+ * an hour.
  */
 export const importPreviews = pgTable(
   'import_previews',
@@ -29,7 +24,6 @@ export const importPreviews = pgTable(
     import_type: text('import_type').notNull(),
     file_name: text('file_name').notNull(),
     file_size: integer('file_size').notNull(),
-    file: bytea('file').notNull(),
     /** The options the preview was made with (and the commit will use). */
     options: jsonb('options').$type<Record<string, unknown>>().notNull(),
     /** What was detected: encoding, delimiter, sheet, header mapping. */

@@ -1,1 +1,0 @@
-ALTER TABLE "import_preview_rows" ADD COLUMN "duplicate_of" integer;
