@@ -1,6 +1,6 @@
 import { asc, inArray, sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../../platform/db/client.ts';
-import { insertFromJson, sameShapeSlices } from '../../platform/db/json-rows.ts';
+import { insertFromJson, insertSlices } from '../../platform/db/json-rows.ts';
 import { entryHash } from './audit.chain.ts';
 import { type AuditRow, auditLogs, auditPending } from './audit.table.ts';
 
@@ -196,7 +196,7 @@ export class AuditSealer {
         return row;
       });
       // The head moves in the same statement as the (last) insert: one round trip fewer.
-      const slices = sameShapeSlices(rows);
+      const slices = insertSlices(auditLogs, rows);
       for (const [index, slice] of slices.entries()) {
         const insert = insertFromJson(auditLogs, slice);
         await tx.execute(

@@ -8,14 +8,13 @@ const SLICE_ROWS = 2000;
 /**
  * `INSERT INTO table (…) SELECT … FROM jsonb_to_recordset($1)`: many rows as one JSON
  * parameter. Drizzle builds a multi-row VALUES list value by value, which for bulk writes
- * cost more CPU than the database's own work (bench:import). The rows must name the same
- * fields (see `sameShapeSlices`); the columns they leave out get their defaults. Values travel
- * as JSON: Dates as ISO strings, jsonb columns as nested JSON.
+ * cost more CPU than the database's own work (bench:import). Values travel as JSON: Dates as
+ * ISO strings, jsonb columns as nested JSON. A column no row names is left out (it gets its
+ * default); rows must agree on which columns with a default they name (`insertSlices`).
  */
 export function insertFromJson(table: PgTable, rows: Array<Record<string, unknown>>): SQL {
-  const sample = rows[0] ?? {};
-  const given = Object.entries(getTableColumns(table)).filter(
-    ([field]) => sample[field] !== undefined,
+  const given = Object.entries(getTableColumns(table)).filter(([field]) =>
+    rows.some((row) => row[field] !== undefined),
   ) as Array<[string, PgColumn]>;
   const names = sql.raw(given.map(([, column]) => `"${column.name}"`).join(', '));
   const record = sql.raw(
@@ -40,7 +39,7 @@ export async function insertJsonRows<Table extends PgTable>(
   options: { onConflictDoNothing?: boolean; returning?: boolean } = {},
 ): Promise<Array<Table['$inferSelect']>> {
   const inserted: Array<Table['$inferSelect']> = [];
-  for (const slice of sameShapeSlices(rows)) {
+  for (const slice of insertSlices(table, rows)) {
     const statement = insertFromJson(table, slice);
     if (options.onConflictDoNothing) statement.append(sql` ON CONFLICT DO NOTHING`);
     if (!options.returning) {
@@ -68,14 +67,22 @@ function recordFromDriver<Table extends PgTable>(
   return record as Table['$inferSelect'];
 }
 
-/** The rows in groups that name the same fields, in slices of at most SLICE_ROWS, in order within a group. */
-export function sameShapeSlices<Row extends Record<string, unknown>>(rows: Row[]): Row[][] {
+/**
+ * The rows in slices of at most SLICE_ROWS that can share one `insertFromJson`: a row that
+ * leaves out a column with a default must get the default, not the NULL another row's
+ * statement would give it, so rows are grouped by which of those columns they name (in order
+ * within a group; nullable columns without a default need no grouping).
+ */
+export function insertSlices<Row extends Record<string, unknown>>(
+  table: PgTable,
+  rows: Row[],
+): Row[][] {
+  const defaulted = Object.entries(getTableColumns(table))
+    .filter(([, column]) => column.hasDefault)
+    .map(([field]) => field);
   const groups = new Map<string, Row[]>();
   for (const row of rows) {
-    const shape = Object.keys(row)
-      .filter((key) => row[key] !== undefined)
-      .sort()
-      .join(',');
+    const shape = defaulted.map((field) => (row[field] === undefined ? '0' : '1')).join('');
     let group = groups.get(shape);
     if (!group) {
       group = [];
