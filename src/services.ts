@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Config } from './config.ts';
 import { createAttendanceService } from './modules/attendance/attendance.service.ts';
 import { AuditLogger } from './modules/audit/audit.logger.ts';
@@ -11,6 +12,7 @@ import { bulkImportHandler } from './modules/imports/bulk-import.job.ts';
 import { ImportsService } from './modules/imports/imports.service.ts';
 import { BullMqJobEngine } from './modules/jobs/engines/bullmq.engine.ts';
 import { LocalJobEngine } from './modules/jobs/engines/local.engine.ts';
+import { bulkTargets, bulkUpdateHandler } from './modules/jobs/handlers/bulk-update.job.ts';
 import { cleanupHandler } from './modules/jobs/handlers/cleanup.job.ts';
 import { JobManager } from './modules/jobs/jobs.manager.ts';
 import { JobRegistry } from './modules/jobs/jobs.registry.ts';
@@ -19,6 +21,7 @@ import { RolesService } from './modules/roles/roles.service.ts';
 import { SettingsService } from './modules/settings/settings.service.ts';
 import { createStudentsService } from './modules/students/students.service.ts';
 import { UsersService } from './modules/users/users.service.ts';
+import { BulkChangeService } from './platform/crud/bulk-change.ts';
 import type { ListCaching } from './platform/crud/resource.service.ts';
 import type { Database } from './platform/db/client.ts';
 import { ChangeFeed } from './platform/events/change-feed.ts';
@@ -65,11 +68,20 @@ export function createServices(
     performances: createPerformancesService(db, recorder, caching),
     highlights: createHighlightsService(db, recorder, caching),
   };
-  const importLimits = { maxRows: config.imports.maxRows };
+  const bulkChanges = new BulkChangeService(
+    db,
+    audit,
+    jobs,
+    bulkTargets(records),
+    config.rateLimits.jobsPerMinute,
+  );
+  // The resource routes find the bulk routes' service here.
+  for (const service of Object.values(records)) service.bulkChanges = bulkChanges;
   const jobRegistry = new JobRegistry()
     .register('cleanup', cleanupHandler(db, config.dataDir))
     .register('export_large', exportLargeHandler({ db, dataDir: config.dataDir, audit }))
-    .register('bulk_import', bulkImportHandler(db, records, audit));
+    .register('bulk_import', bulkImportHandler(db, records, audit))
+    .register('bulk_update', bulkUpdateHandler(db, bulkChanges));
   const concurrency = async () => (await settings.get()).job_concurrency;
   const jobEngine = config.redisUrl
     ? new BullMqJobEngine(jobs, jobRegistry, bus, {
@@ -92,7 +104,11 @@ export function createServices(
     settings,
     users: new UsersService(db, recorder, caching),
     ...records,
-    imports: new ImportsService(db, records, jobs, importLimits),
+    imports: new ImportsService(db, records, jobs, {
+      maxRows: config.imports.maxRows,
+      uploadDir: path.join(config.dataDir, 'uploads'),
+    }),
+    bulkChanges,
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * A `registrar worker` for fault tests: the same services and BullMQ engine as the real
- * command, plus a bulk_update handler whose effects land in counter tables, and short
+ * command, plus a data_migration handler (a type with no real handler yet) whose effects land in counter tables, and short
  * heartbeat/lock timings so a killed worker is noticed within seconds.
  * Run: node --import tsx test/support/fault-worker.ts (env as for `registrar worker`).
  * Test-only env: FAULT_QUEUE, FAULT_PREFIX (BullMQ queue and key prefix), FAULT_CONCURRENCY
@@ -22,7 +22,7 @@ const database = await openConfiguredDatabase(config);
 const services = createServices(database.db, config, { runWorker: true });
 const workerId = `fault-${process.pid}`;
 
-services.jobRegistry.register('bulk_update', {
+services.jobRegistry.register('data_migration', {
   payload: z.object({
     items: z.number().int().min(1),
     delay_ms: z.number().int().min(0),

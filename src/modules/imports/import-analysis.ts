@@ -16,8 +16,9 @@ import {
   naturalKeys,
   normalizeRow,
   type RowIssue,
-  readTable,
+  readTableFile,
   type SourceRow,
+  type TableStream,
 } from './parsing/index.ts';
 
 export interface ImportOptions {
@@ -74,11 +75,11 @@ export interface Detected {
   unknown_headers: string[];
 }
 
-/** A file read and its headers mapped, ready to be analysed row by row. */
+/** A file opened and its headers mapped, ready to be analysed a chunk of rows at a time. */
 export interface OpenedImport {
   detected: Detected;
   mapping: HeaderMapping;
-  rows: SourceRow[];
+  rows: TableStream;
 }
 
 /** Rows per query when looking records up. */
@@ -173,28 +174,34 @@ function warn(row: AnalyzedRow, field: string, message: string) {
   if (row.status === 'valid') row.status = 'warning';
 }
 
-/** Reads an import file and maps its headers, or answers 422 naming what is wrong with it. */
-export function openImport(
-  file: Buffer,
+/** An import file's problem as the 422 answer that names it. */
+export function fileProblem(error: ImportFileError) {
+  return unprocessable(`The file cannot be imported: ${error.message}`, [
+    { field: 'file', message: error.message },
+  ]);
+}
+
+/**
+ * Opens an import file and maps its headers, or answers 422 naming what is wrong with it.
+ * Its rows then come a chunk at a time (`rows.chunks()`, which can still throw
+ * ImportFileError part way through a large file: see fileProblem).
+ */
+export async function openImport(
+  filePath: string,
   fileName: string,
   options: ImportOptions,
   limits: { maxRows: number },
-): OpenedImport {
-  let source: ReturnType<typeof readTable>;
+): Promise<OpenedImport> {
+  let source: TableStream;
   try {
-    source = readTable(file, fileName, options.importType, {
+    source = await readTableFile(filePath, fileName, options.importType, {
       ...(options.encoding ? { encoding: options.encoding } : {}),
       ...(options.delimiter ? { delimiter: options.delimiter } : {}),
       ...(options.sheet ? { sheet: options.sheet } : {}),
       limits: { maxRows: limits.maxRows },
     });
   } catch (error) {
-    if (error instanceof ImportFileError) {
-      throw unprocessable(`The file cannot be imported: ${error.message}`, [
-        { field: 'file', message: error.message },
-      ]);
-    }
-    throw error;
+    throw error instanceof ImportFileError ? fileProblem(error) : error;
   }
   const mapping = mapHeaders(options.importType, source.headers, options.mapping);
   if (mapping.missingRequired.length > 0) {
@@ -217,7 +224,7 @@ export function openImport(
       unknown_headers: mapping.unknownHeaders,
     },
     mapping,
-    rows: source.rows,
+    rows: source,
   };
 }
 

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { and, count, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -452,5 +454,21 @@ describe('the database changing between preview and commit', () => {
         issues: [{ field: 'student_id', message: `no student has student_id "RD${suffix}"` }],
       },
     ]);
+  });
+});
+
+describe('uploads', () => {
+  it('leaves no uploaded file behind, whether the preview succeeds, fails or is refused', async () => {
+    const uploads = path.join(t.config.dataDir, 'uploads');
+    const good = await preview('courses', { name: 'courses.csv', bytes: fixture('courses.csv') });
+    expect(good.statusCode, good.body).toBe(200);
+    const bad = await preview('students', { name: 'empty.csv', bytes: Buffer.alloc(0) });
+    expect(bad.statusCode, bad.body).toBe(422);
+    const tooLarge = await preview('students', {
+      name: 'large.csv',
+      bytes: Buffer.alloc(300 * 1024, 'a'),
+    });
+    expect(tooLarge.statusCode, tooLarge.body).toBe(413);
+    expect(existsSync(uploads) ? readdirSync(uploads) : []).toEqual([]);
   });
 });

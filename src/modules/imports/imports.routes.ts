@@ -13,7 +13,7 @@ import {
 import { changeContextFrom } from '../../platform/http/request-context.ts';
 import { jobSchema } from '../jobs/jobs.routes.ts';
 import type { ImportOptions } from './import-analysis.ts';
-import type { ImportsService } from './imports.service.ts';
+import type { ImportsService, Upload } from './imports.service.ts';
 import { DATE_ORDERS, type Delimiter, ENCODINGS, IMPORT_TYPES } from './parsing/index.ts';
 
 const flag = z
@@ -129,43 +129,49 @@ export function importsRoutes(
           throw badRequest('Send the file as multipart/form-data with a part named "file".');
         }
         const fields: Record<string, string> = {};
-        let file: { name: string; bytes: Buffer } | undefined;
-        for await (const part of request.parts()) {
-          if (part.type === 'file') {
-            if (part.fieldname !== 'file' || file) {
-              part.file.resume();
-              throw badRequest('Send exactly one file, in the part named "file".');
+        let file: { name: string; upload: Upload } | undefined;
+        try {
+          for await (const part of request.parts()) {
+            if (part.type === 'file') {
+              if (part.fieldname !== 'file' || file) {
+                part.file.resume();
+                throw badRequest('Send exactly one file, in the part named "file".');
+              }
+              file = {
+                name: part.filename || 'upload',
+                upload: await service.saveUpload(part.file),
+              };
+              if (part.file.truncated) throw tooLarge(limits.maxBytes);
+            } else {
+              fields[part.fieldname] = String(part.value);
             }
-            const bytes = await part.toBuffer();
-            if (part.file.truncated) throw tooLarge(limits.maxBytes);
-            file = { name: part.filename || 'upload', bytes };
-          } else {
-            fields[part.fieldname] = String(part.value);
           }
+          if (!file) throw badRequest('The form has no file; send it in the part named "file".');
+          const parsed = previewFields.safeParse(fields);
+          if (!parsed.success) {
+            throw badRequest(
+              'Some import options are not valid.',
+              parsed.error.issues.map((issue) => ({
+                field: ['body', ...issue.path.map(String)].join('.'),
+                message: issue.message,
+              })),
+            );
+          }
+          const form = parsed.data;
+          const options: ImportOptions = {
+            importType: form.import_type,
+            allowUpdates: form.allow_updates,
+            skipDuplicates: form.skip_duplicates,
+            dateOrder: form.date_order,
+            mapping: form.mapping,
+            encoding: form.encoding,
+            delimiter: form.delimiter,
+            sheet: form.sheet,
+          };
+          return await service.preview(file.upload, file.name, options, changeContextFrom(request));
+        } finally {
+          await file?.upload.remove();
         }
-        if (!file) throw badRequest('The form has no file; send it in the part named "file".');
-        const parsed = previewFields.safeParse(fields);
-        if (!parsed.success) {
-          throw badRequest(
-            'Some import options are not valid.',
-            parsed.error.issues.map((issue) => ({
-              field: ['body', ...issue.path.map(String)].join('.'),
-              message: issue.message,
-            })),
-          );
-        }
-        const form = parsed.data;
-        const options: ImportOptions = {
-          importType: form.import_type,
-          allowUpdates: form.allow_updates,
-          skipDuplicates: form.skip_duplicates,
-          dateOrder: form.date_order,
-          mapping: form.mapping,
-          encoding: form.encoding,
-          delimiter: form.delimiter,
-          sheet: form.sheet,
-        };
-        return service.preview(file.bytes, file.name, options, changeContextFrom(request));
       },
     );
 

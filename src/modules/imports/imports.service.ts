@@ -1,3 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { and, asc, count, eq, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client.ts';
 import { insertJsonRows } from '../../platform/db/json-rows.ts';
@@ -13,6 +19,7 @@ import {
   countRow,
   DuplicateFinder,
   emptySummary,
+  fileProblem,
   type ImportOptions,
   type ImportSummary,
   openImport,
@@ -20,7 +27,14 @@ import {
 } from './import-analysis.ts';
 import type { ImportServices } from './import-targets.ts';
 import { importPreviewRows, importPreviews } from './imports.table.ts';
-import type { ImportType } from './parsing/index.ts';
+import { ImportFileError, type ImportType } from './parsing/index.ts';
+
+/** An uploaded file waiting on disk for its preview. */
+export interface Upload {
+  path: string;
+  size: number;
+  remove(): Promise<void>;
+}
 
 /** Which permission writes each kind of record (an import needs it as well as jobs:create). */
 export const IMPORT_PERMISSIONS: Record<ImportType, Permission> = {
@@ -40,8 +54,6 @@ const PREVIEW_GRACE_MS = 24 * 60 * 60 * 1000;
 const PREVIEW_ITEMS = 50;
 /** Rough rows per second of a commit, for the estimate shown before it starts. */
 const ESTIMATED_ROWS_PER_SECOND = 2000;
-/** Rows analysed, checked against the database and stored together. */
-const PREVIEW_CHUNK = 2000;
 
 export interface PreviewRowResponse {
   row_number: number;
@@ -96,7 +108,7 @@ export class ImportsService {
     private readonly db: Database,
     private readonly services: ImportServices,
     private readonly jobs: JobManager,
-    private readonly limits: { maxRows: number },
+    private readonly limits: { maxRows: number; uploadDir: string },
   ) {}
 
   /** Throws 403 unless the caller may write the records this import would write. */
@@ -107,58 +119,80 @@ export class ImportsService {
     }
   }
 
+  /**
+   * Writes an upload to a file of its own under the upload folder, so a large file is
+   * analysed from disk a part at a time rather than held in memory. Remove it once previewed.
+   */
+  async saveUpload(stream: Readable): Promise<Upload> {
+    await mkdir(this.limits.uploadDir, { recursive: true });
+    const filePath = path.join(this.limits.uploadDir, `${randomUUID()}.upload`);
+    const remove = () => rm(filePath, { force: true });
+    try {
+      await pipeline(stream, createWriteStream(filePath, { flags: 'wx', mode: 0o600 }));
+      return { path: filePath, size: (await stat(filePath)).size, remove };
+    } catch (error) {
+      await remove();
+      throw error;
+    }
+  }
+
   async preview(
-    file: Buffer,
+    file: Pick<Upload, 'path' | 'size'>,
     fileName: string,
     options: ImportOptions,
     context: ChangeContext,
   ): Promise<PreviewResponse> {
     this.assertMayImport(context, options.importType);
-    const opened = openImport(file, fileName, options, this.limits);
+    const opened = await openImport(file.path, fileName, options, this.limits);
     const expiresAt = new Date(Date.now() + PREVIEW_TTL_MS);
     const summary = emptySummary();
     const items: AnalyzedRow[] = [];
-    // One transaction: a preview is stored whole or not at all. The file is analysed a chunk
-    // at a time, so only one chunk's analysed rows are held at once.
-    const previewId = await this.db.transaction(async (tx) => {
-      await tx
-        .delete(importPreviews)
-        .where(lt(importPreviews.expires_at, new Date(Date.now() - PREVIEW_GRACE_MS)));
-      const [preview] = await tx
-        .insert(importPreviews)
-        .values({
-          user_id: context.actor?.id ?? 0,
-          import_type: options.importType,
-          file_name: fileName,
-          file_size: file.byteLength,
-          options: { ...options },
-          detected: { ...opened.detected },
-          summary: {},
-          expires_at: expiresAt,
-        })
-        .returning({ id: importPreviews.id });
-      if (!preview) throw new Error('insert into import_previews returned no row');
+    // The preview is made expired and comes to life with its summary once every row is
+    // stored: each chunk has a transaction of its own (an embedded database answers other
+    // requests between them) and a preview that fails half way is deleted, never shown.
+    const [preview] = await this.db
+      .insert(importPreviews)
+      .values({
+        user_id: context.actor?.id ?? 0,
+        import_type: options.importType,
+        file_name: fileName,
+        file_size: file.size,
+        options: { ...options },
+        detected: { ...opened.detected },
+        summary: {},
+        expires_at: new Date(0),
+      })
+      .returning({ id: importPreviews.id });
+    if (!preview) throw new Error('insert into import_previews returned no row');
+    try {
       const duplicates = new DuplicateFinder(options);
-      for (let start = 0; start < opened.rows.length; start += PREVIEW_CHUNK) {
-        const chunk = opened.rows
-          .slice(start, start + PREVIEW_CHUNK)
-          .map((sourceRow) => analyzeRow(options, opened.mapping, sourceRow));
+      for await (const sourceRows of opened.rows.chunks()) {
+        const chunk = sourceRows.map((sourceRow) => analyzeRow(options, opened.mapping, sourceRow));
         for (const row of chunk) duplicates.check(row);
-        await checkAgainstDatabase(tx, this.services, options, chunk);
+        await this.db.transaction(async (tx) => {
+          await checkAgainstDatabase(tx, this.services, options, chunk);
+          await insertJsonRows(
+            tx,
+            importPreviewRows,
+            chunk.map((row) => storedRow(preview.id, row)),
+          );
+        });
         for (const row of chunk) countRow(summary, row);
         items.push(...chunk.slice(0, PREVIEW_ITEMS - items.length));
-        await insertJsonRows(
-          tx,
-          importPreviewRows,
-          chunk.map((row) => storedRow(preview.id, row)),
-        );
       }
-      await tx
+      await this.db
         .update(importPreviews)
-        .set({ summary: { ...summary } })
+        .set({ summary: { ...summary }, expires_at: expiresAt })
         .where(eq(importPreviews.id, preview.id));
-      return preview.id;
-    });
+    } catch (error) {
+      await this.db.delete(importPreviews).where(eq(importPreviews.id, preview.id));
+      throw error instanceof ImportFileError ? fileProblem(error) : error;
+    }
+    // Previews expired long ago (and any a crash left half made) are removed now and then.
+    await this.db
+      .delete(importPreviews)
+      .where(lt(importPreviews.expires_at, new Date(Date.now() - PREVIEW_GRACE_MS)));
+    const previewId = preview.id;
     const toWrite = summary.create + summary.update;
     return {
       preview_id: previewId,

@@ -122,7 +122,7 @@ describe.skipIf(!enabled)('real worker processes: Redis flush, cancel, priority,
 
   async function createJob(metadata: Record<string, unknown>, priority = 5) {
     const job = await manager.createJob({
-      jobType: 'bulk_update',
+      jobType: 'data_migration',
       userId: null,
       metadata: { items: 1, delay_ms: 0, ...metadata },
       priority,

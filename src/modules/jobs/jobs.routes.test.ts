@@ -25,7 +25,7 @@ beforeAll(async () => {
   t = await createTestApp({ env: { MAX_JOBS_PER_USER: '40' } });
   // A stand-in for a bulk job: processes items in batches, reports progress, honours cancel.
   const failures = new Map<string, number>();
-  t.services.jobRegistry.register('bulk_update', {
+  t.services.jobRegistry.register('data_migration', {
     payload: testPayload,
     permission: 'jobs:create',
     async run({ payload, progress, signal }) {
@@ -67,7 +67,7 @@ async function createJob(
     url: '/api/v1/jobs',
     as: options.as ?? 'teacher',
     payload: {
-      job_type: options.job_type ?? 'bulk_update',
+      job_type: options.job_type ?? 'data_migration',
       priority: options.priority ?? 5,
       metadata,
     },
@@ -95,7 +95,7 @@ describe('jobs through the API on the local engine', () => {
     expect(response.statusCode).toBe(202);
     const created = response.json();
     expect(created).toMatchObject({
-      job_type: 'bulk_update',
+      job_type: 'data_migration',
       priority: 5,
       user_id: t.users.teacher,
     });
@@ -305,7 +305,7 @@ describe('job permissions, visibility and limits', () => {
   it('answers 429 naming the limit past MAX_JOBS_PER_USER', async () => {
     const limited = await createTestApp({ env: { MAX_JOBS_PER_USER: '1' } });
     try {
-      limited.services.jobRegistry.register('bulk_update', {
+      limited.services.jobRegistry.register('data_migration', {
         payload: z.object({}),
         permission: 'jobs:create',
         run: async ({ signal }) => {
@@ -317,14 +317,14 @@ describe('job permissions, visibility and limits', () => {
         method: 'POST',
         url: '/api/v1/jobs',
         as: 'teacher',
-        payload: { job_type: 'bulk_update' },
+        payload: { job_type: 'data_migration' },
       });
       expect(first.statusCode).toBe(202);
       const second = await limited.request({
         method: 'POST',
         url: '/api/v1/jobs',
         as: 'teacher',
-        payload: { job_type: 'bulk_update' },
+        payload: { job_type: 'data_migration' },
       });
       expect(second.statusCode).toBe(429);
       expect(second.json().detail).toContain('MAX_JOBS_PER_USER');

@@ -10,7 +10,7 @@ let url: string;
 
 beforeAll(async () => {
   t = await createTestApp();
-  t.services.jobRegistry.register('bulk_update', {
+  t.services.jobRegistry.register('data_migration', {
     payload: z.object({ items: z.number().int(), delay_ms: z.number().int() }),
     permission: 'jobs:create',
     async run({ payload, progress }) {
@@ -71,7 +71,7 @@ async function createJob(as: 'teacher' | 'admin', items = 5, delay = 20): Promis
     method: 'POST',
     url: '/api/v1/jobs',
     as,
-    payload: { job_type: 'bulk_update', metadata: { items, delay_ms: delay } },
+    payload: { job_type: 'data_migration', metadata: { items, delay_ms: delay } },
   });
   return response.json();
 }

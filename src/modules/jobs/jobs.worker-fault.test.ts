@@ -146,7 +146,7 @@ describe.skipIf(!enabled)('real worker processes (kill -9)', () => {
   it('another worker finishes the job of a worker killed mid-job; its effects land once', async () => {
     const [first, second] = await Promise.all([spawnWorker(), spawnWorker()]);
     const job = await manager.createJob({
-      jobType: 'bulk_update',
+      jobType: 'data_migration',
       userId: null,
       metadata: { items: 20, delay_ms: 100 },
     });

@@ -4,6 +4,8 @@ import type { Permission } from '../../modules/roles/permissions.ts';
 import { type Page, pageSchema } from '../http/pagination.ts';
 import { commonErrorResponses, problemSchema } from '../http/problems.ts';
 import { changeContextFrom } from '../http/request-context.ts';
+import { registerBulkRoutes } from './bulk-change.routes.ts';
+import type { AnyResourceService } from './bulk-change.ts';
 import type { ListOptions, ResourceService, ResourceTable } from './resource.service.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -201,4 +203,17 @@ export function registerResourceRoutes<
     },
     async (request) => service.restore((request.params as IdParams).id, changeContextFrom(request)),
   );
+
+  // POST {path}/bulk-update, /bulk-delete and /bulk-restore (bulk-change.routes.ts).
+  if (service.bulkChanges) {
+    registerBulkRoutes(app, {
+      path,
+      tag,
+      write,
+      service: service as unknown as AnyResourceService,
+      update: options.update,
+      listQuery: options.listQuery,
+      bulk: service.bulkChanges,
+    });
+  }
 }

@@ -6,6 +6,7 @@ import type { ChangeFeed } from '../events/change-feed.ts';
 import { likePattern, type Page, readPage } from '../http/pagination.ts';
 import { badRequest, conflict, notFound } from '../http/problems.ts';
 import type { ChangeContext, ChangeRecorder } from '../http/request-context.ts';
+import type { BulkChangeService } from './bulk-change.ts';
 import { ResultCache } from './result-cache.ts';
 
 /** Budget for one resource's cached list answers, in bytes of JSON. */
@@ -88,6 +89,11 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
   /** How many records match a list's filters, by filters: paging asks it again and again. */
   private readonly totals: ResultCache<number>;
   private readonly changes: ChangeFeed | undefined;
+  /**
+   * Bulk update, delete and restore of these records (set by createServices, which builds
+   * the job system after the services); the bulk routes exist only where it is set.
+   */
+  bulkChanges: BulkChangeService | undefined;
 
   constructor(
     protected readonly db: Database,
@@ -116,6 +122,11 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
 
   get table(): T {
     return this.definition.table;
+  }
+
+  /** What the service is built from (filters, search, rules), for bulk-change.ts. */
+  get spec(): ResourceDefinition<T, Response> {
+    return this.definition;
   }
 
   /** A row as the API shows it (and as the audit trail records it). */

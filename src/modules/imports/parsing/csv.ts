@@ -18,17 +18,19 @@ const LF = 10;
  * numbers rows: one per record, whatever line breaks its quoted fields hold.
  *
  * `partial`: the text is a sample cut anywhere; an unterminated quote at its end is not an error.
+ * `recordsBefore`: records in the text before this part (a file read a part at a time).
  */
 export function parseCsv(
   text: string,
   delimiter: Delimiter,
   onRecord: RecordHandler,
   partial = false,
+  recordsBefore = 0,
 ): void {
   const d = delimiter.charCodeAt(0);
   const n = text.length;
   let i = 0;
-  let record = 0;
+  let record = recordsBefore;
   if (n === 0) return;
   for (;;) {
     // One record.

@@ -183,3 +183,56 @@ function badByteHint(bytes: Uint8Array, encoding: Encoding): string {
   }
   return ` (line ${line})`;
 }
+
+/**
+ * The encoding of a file too large to hold, from its first bytes; the same rules as
+ * decodeText. The rest of the file is checked as it is decoded (streamDecoder).
+ */
+export function detectEncoding(
+  sample: Uint8Array,
+  override?: Encoding,
+): { encoding: Encoding; bomLength: number } {
+  const bom = byteOrderMark(sample);
+  if (override)
+    return { encoding: override, bomLength: bom?.encoding === override ? bom.length : 0 };
+  if (bom) return { encoding: bom.encoding, bomLength: bom.length };
+  const utf16 = sniffUtf16(sample);
+  if (utf16) return { encoding: utf16, bomLength: 0 };
+  if (isUtf8(withoutCutCharacter(sample))) return { encoding: 'utf-8', bomLength: 0 };
+  if (looksBinary(sample)) {
+    throw new ImportFileError(
+      'undecodable',
+      'The file is not text: it holds control bytes no CSV has. Upload a CSV, XLSX or JSON file.',
+    );
+  }
+  return { encoding: guessSingleByte(sample), bomLength: 0 };
+}
+
+/** The sample without a UTF-8 sequence its end may have cut in two. */
+function withoutCutCharacter(sample: Uint8Array): Uint8Array {
+  for (let back = 1; back <= 3 && back <= sample.length; back++) {
+    const b = sample[sample.length - back]!;
+    if ((b & 0xc0) === 0x80) continue;
+    return b >= 0xc0 ? sample.subarray(0, sample.length - back) : sample;
+  }
+  return sample;
+}
+
+/**
+ * Decodes a file a part at a time (`final` for the last call), strictly: bytes that are not
+ * valid in the encoding are a file error, as in decodeAs.
+ */
+export function streamDecoder(encoding: Encoding): (bytes: Uint8Array, final: boolean) => string {
+  if (encoding === 'windows-1252') return (bytes) => decodeWindows1252(bytes);
+  const decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });
+  return (bytes, final) => {
+    try {
+      return decoder.decode(bytes, { stream: !final });
+    } catch {
+      throw new ImportFileError(
+        'undecodable',
+        `The file is not valid ${encoding.toUpperCase()} text. Choose the file's encoding, or save it as CSV UTF-8.`,
+      );
+    }
+  };
+}

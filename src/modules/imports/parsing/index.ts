@@ -4,6 +4,9 @@
  *
  *   readTable(bytes, fileName, type, options)  CSV / XLSX / JSON → SourceTable, or throws
  *                                               ImportFileError for a file that cannot be read
+ *   readTableFile(path, fileName, type, options)
+ *                                               the same from disk, rows a chunk at a time;
+ *                                               a large CSV is streamed, never held whole
  *   mapHeaders(type, table.headers, override)   headers → canonical fields (aliases, the
  *                                               original system's Greek headers, overrides)
  *   normalizeRow(type, mapping, row.cells, {dateOrder})
@@ -34,6 +37,7 @@ export { ImportFileError, type ImportFileErrorCode } from './errors.ts';
 export { FIELD_SPECS, type FieldKind, type FieldSpec, IMPORT_FIELDS } from './fields.ts';
 export { fieldForHeader, headerKey, mapHeaders } from './headers.ts';
 export { naturalKeys, normalizeRow } from './normalize.ts';
+export { readTableFile, type TableStream } from './read-file.ts';
 export {
   DEFAULT_MAX_ROWS,
   DEFAULT_MAX_UNCOMPRESSED_BYTES,

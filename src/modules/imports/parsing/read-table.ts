@@ -3,7 +3,7 @@ import { decodeText } from './decode.ts';
 import { ImportFileError } from './errors.ts';
 import { IMPORT_FIELDS } from './fields.ts';
 import { fieldForHeader, headerScore } from './headers.ts';
-import type { Cell, ImportType, ReadOptions, SourceRow, SourceTable } from './types.ts';
+import type { Cell, Delimiter, ImportType, ReadOptions, SourceRow, SourceTable } from './types.ts';
 import { toText } from './values.ts';
 import { type SheetInfo, XlsxWorkbook } from './xlsx.ts';
 import { isZip } from './zip.ts';
@@ -32,7 +32,7 @@ export function readTable(
   return readCsv(text, encoding, importType, options);
 }
 
-function detectFormat(bytes: Uint8Array, fileName: string): SourceTable['format'] {
+export function detectFormat(bytes: Uint8Array, fileName: string): SourceTable['format'] {
   const extension = /\.([^./\\]+)$/.exec(fileName.toLowerCase())?.[1] ?? '';
   if (isZip(bytes)) return 'xlsx';
   if (bytes[0] === 0xd0 && bytes[1] === 0xcf && bytes[2] === 0x11 && bytes[3] === 0xe0) {
@@ -58,11 +58,11 @@ function detectFormat(bytes: Uint8Array, fileName: string): SourceTable['format'
   return 'csv';
 }
 
-function maxRowsOf(options: ReadOptions): number {
+export function maxRowsOf(options: ReadOptions): number {
   return options.limits?.maxRows ?? DEFAULT_MAX_ROWS;
 }
 
-function tooManyRows(maxRows: number): ImportFileError {
+export function tooManyRows(maxRows: number): ImportFileError {
   return new ImportFileError(
     'too-many-rows',
     `The file has more than ${maxRows.toLocaleString('en-US')} rows; split it into smaller files.`,
@@ -70,7 +70,7 @@ function tooManyRows(maxRows: number): ImportFileError {
 }
 
 /** Header cells as text, without the empty cells at the end of the row. */
-function headerTexts(cells: readonly Cell[]): string[] {
+export function headerTexts(cells: readonly Cell[]): string[] {
   const headers = cells.map((cell) =>
     cell === null ? '' : typeof cell === 'string' ? cell : toText(cell),
   );
@@ -79,7 +79,7 @@ function headerTexts(cells: readonly Cell[]): string[] {
 }
 
 /** The index of the header among `rows`: forced by options, else the row that maps best. */
-function findHeader(
+export function findHeader(
   rows: readonly SourceRow[],
   importType: ImportType,
   options: ReadOptions,
@@ -136,36 +136,46 @@ function tableFrom(
   };
 }
 
+/**
+ * The delimiter: the option, else the one detected in the text (its start is enough). With none
+ * detected, a one-column file is fine if its header names a field (a list of student ids, say);
+ * anything else uses a separator this service cannot tell.
+ */
+export function chooseDelimiter(
+  text: string,
+  importType: ImportType,
+  options: ReadOptions,
+): Delimiter {
+  const detected = options.delimiter ?? detectDelimiter(text);
+  if (detected) return detected;
+  let first = '';
+  parseCsv(
+    text,
+    ',',
+    (cells) => {
+      if (isBlankRecord(cells)) return true;
+      first = cells[0] ?? '';
+      return false;
+    },
+    true,
+  );
+  const named = fieldForHeader(importType, first) ?? options.mapping?.[first];
+  if (!named) {
+    throw new ImportFileError(
+      'no-delimiter',
+      `Could not tell how the columns are separated: use a comma, semicolon, tab or | between them. The file needs the columns ${IMPORT_FIELDS[importType].required.join(', ')}.`,
+    );
+  }
+  return ',';
+}
+
 function readCsv(
   text: string,
   encoding: SourceTable['encoding'],
   importType: ImportType,
   options: ReadOptions,
 ): SourceTable {
-  let delimiter = options.delimiter ?? detectDelimiter(text);
-  if (!delimiter) {
-    // Nothing splits the lines into columns. A one-column file is fine if its header names a
-    // field (a list of student ids, say); anything else uses a separator this service cannot tell.
-    let first = '';
-    parseCsv(
-      text,
-      ',',
-      (cells) => {
-        if (isBlankRecord(cells)) return true;
-        first = cells[0] ?? '';
-        return false;
-      },
-      true,
-    );
-    const named = fieldForHeader(importType, first) ?? options.mapping?.[first];
-    if (!named) {
-      throw new ImportFileError(
-        'no-delimiter',
-        `Could not tell how the columns are separated: use a comma, semicolon, tab or | between them. The file needs the columns ${IMPORT_FIELDS[importType].required.join(', ')}.`,
-      );
-    }
-    delimiter = ',';
-  }
+  const delimiter = chooseDelimiter(text, importType, options);
   const limit = maxRowsOf(options) + HEADER_SEARCH_ROWS + 1;
   const rows: SourceRow[] = [];
   let complete = true;
