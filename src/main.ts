@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { buildApp } from './app.ts';
 import { openConfiguredDatabase, prepareDatabase } from './bootstrap.ts';
+import { registerClientCommands } from './cli/commands.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import {
   AuditRetention,
@@ -176,6 +177,8 @@ program
   .description('Archive and delete audit entries older than audit_retention_days, once')
   .option('--verify <files...>', 'instead, check archives (.jsonl.gz or .manifest.json)')
   .action(auditRetention);
+
+registerClientCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) {
