@@ -5,6 +5,7 @@ import { unprocessable } from '../../platform/http/problems.ts';
 import { courses } from '../courses/courses.table.ts';
 import { students } from '../students/students.table.ts';
 import { IMPORT_TARGETS, type ImportServices, type ImportTarget } from './import-targets.ts';
+import { KeyTable } from './key-table.ts';
 import {
   type DateOrder,
   type Delimiter,
@@ -253,18 +254,15 @@ export function analyzeRow(
 
 /** The same record twice in one file: the first occurrence wins, in file order. */
 export class DuplicateFinder {
-  private readonly firstByKey = new Map<string, number>();
+  private readonly firstByKey = new KeyTable();
 
   constructor(private readonly options: ImportOptions) {}
 
   check(row: AnalyzedRow): void {
     if (row.status === 'error') return;
     for (const key of naturalKeys(this.options.importType, row.values, row.keys)) {
-      const first = this.firstByKey.get(key);
-      if (first === undefined) {
-        this.firstByKey.set(key, row.rowNumber);
-        continue;
-      }
+      const first = this.firstByKey.firstOrAdd(key, row.rowNumber);
+      if (first === undefined) continue;
       row.duplicateOf = first;
       const message = `repeats row ${first} (${key})`;
       if (this.options.skipDuplicates) warn(row, 'row', message);
