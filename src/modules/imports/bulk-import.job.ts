@@ -1,7 +1,8 @@
 import { and, asc, count, eq, gt, isNull, ne } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../../platform/db/client.ts';
-import type { AuditLogger, AuditOrigin } from '../audit/audit.logger.ts';
+import type { AuditLogger } from '../audit/audit.logger.ts';
+import { auditOriginOf, jobOriginSchema } from '../jobs/job-origin.ts';
 import type { JobHandler } from '../jobs/jobs.registry.ts';
 import {
   type AnalyzedRow,
@@ -19,15 +20,7 @@ export const bulkImportPayload = z.object({
   import_type: z.string(),
   file_name: z.string(),
   /** Who committed it, for the audit entries the job writes. */
-  origin: z
-    .object({
-      user_email: z.string().nullable(),
-      ip_address: z.string().nullable(),
-      user_agent: z.string().nullable(),
-      request_id: z.string().nullable(),
-    })
-    .partial()
-    .default({}),
+  origin: jobOriginSchema,
 });
 
 /** Rows written per transaction; progress is reported and cancellation honoured between them. */
@@ -71,13 +64,7 @@ export function bulkImportHandler(
       const options = preview.options as unknown as ImportOptions;
       const importType = options.importType as ImportType;
       const target = IMPORT_TARGETS[importType];
-      const origin: AuditOrigin = {
-        userId: job.user_id,
-        userEmail: payload.origin.user_email ?? null,
-        ipAddress: payload.origin.ip_address ?? null,
-        userAgent: payload.origin.user_agent ?? null,
-        requestId: payload.origin.request_id ?? null,
-      };
+      const origin = auditOriginOf(job.user_id, payload.origin);
 
       // Rows the preview found writable: neither refused nor a repeat of an earlier row.
       const writable = and(

@@ -10,6 +10,7 @@ import { insertJsonRows } from '../../platform/db/json-rows.ts';
 import { conflict, forbidden, notFound } from '../../platform/http/problems.ts';
 import type { ChangeContext } from '../../platform/http/request-context.ts';
 import { csvCell } from '../exports/exports.writers.ts';
+import { jobOriginFrom } from '../jobs/job-origin.ts';
 import type { JobManager, JobResponse } from '../jobs/jobs.manager.ts';
 import { grants, type Permission } from '../roles/permissions.ts';
 import {
@@ -311,12 +312,7 @@ export class ImportsService {
           preview_id: previewId,
           import_type: preview.import_type,
           file_name: preview.file_name,
-          origin: {
-            user_email: context.actor?.email ?? null,
-            ip_address: context.ipAddress,
-            user_agent: context.userAgent,
-            request_id: context.requestId,
-          },
+          origin: jobOriginFrom(context),
         },
       },
       context,

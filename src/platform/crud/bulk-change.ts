@@ -6,6 +6,7 @@ import type {
   AuditLogger,
   AuditOrigin,
 } from '../../modules/audit/audit.logger.ts';
+import { jobOriginFrom, jobOriginSchema } from '../../modules/jobs/job-origin.ts';
 import type { JobManager, JobResponse } from '../../modules/jobs/jobs.manager.ts';
 import type { Permission } from '../../modules/roles/permissions.ts';
 import type { Database, Executor, Transaction } from '../db/client.ts';
@@ -73,15 +74,7 @@ export const bulkChangePayload = z.object({
   /** The filter the ids were resolved from, if any, for the audit trail. */
   filter: z.record(z.string(), z.unknown()).nullable().default(null),
   /** Who asked, for the audit entries the job writes. */
-  origin: z
-    .object({
-      user_email: z.string().nullable(),
-      ip_address: z.string().nullable(),
-      user_agent: z.string().nullable(),
-      request_id: z.string().nullable(),
-    })
-    .partial()
-    .default({}),
+  origin: jobOriginSchema,
 });
 export type BulkChangePayload = z.infer<typeof bulkChangePayload>;
 
@@ -407,12 +400,7 @@ export class BulkChangeService {
       ids: request.ids,
       changes: request.changes,
       filter: request.filter,
-      origin: {
-        user_email: context.actor?.email ?? null,
-        ip_address: context.ipAddress,
-        user_agent: context.userAgent,
-        request_id: context.requestId,
-      },
+      origin: jobOriginFrom(context),
     };
     return this.jobs.createJob(
       {

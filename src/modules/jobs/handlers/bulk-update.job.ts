@@ -14,7 +14,6 @@ import type { Database } from '../../../platform/db/client.ts';
 import { HttpProblem } from '../../../platform/http/problems.ts';
 import { attendanceUpdateSchema } from '../../attendance/attendance.schema.ts';
 import type { AttendanceService } from '../../attendance/attendance.service.ts';
-import type { AuditOrigin } from '../../audit/audit.logger.ts';
 import { courseUpdateSchema } from '../../courses/courses.schema.ts';
 import type { CoursesService } from '../../courses/courses.service.ts';
 import { enrollmentUpdateSchema } from '../../enrollments/enrollments.schema.ts';
@@ -30,6 +29,7 @@ import { roles } from '../../roles/roles.table.ts';
 import { studentUpdateSchema } from '../../students/students.schema.ts';
 import type { StudentsService } from '../../students/students.service.ts';
 import { users } from '../../users/users.table.ts';
+import { auditOriginOf } from '../job-origin.ts';
 import type { JobHandler } from '../jobs.registry.ts';
 
 export interface BulkServices {
@@ -110,13 +110,7 @@ export function bulkUpdateHandler(
         if (!(error instanceof HttpProblem)) throw error;
         return { success: false, message: error.detail, errors: error.extras.errors ?? [] };
       }
-      const origin: AuditOrigin = {
-        userId: job.user_id,
-        userEmail: payload.origin.user_email ?? null,
-        ipAddress: payload.origin.ip_address ?? null,
-        userAgent: payload.origin.user_agent ?? null,
-        requestId: payload.origin.request_id ?? null,
-      };
+      const origin = auditOriginOf(job.user_id, payload.origin);
 
       const counts = emptyCounts();
       const refused: RefusedRecord[] = [];
