@@ -16,6 +16,7 @@ import { attendanceRoutes } from './modules/attendance/attendance.routes.ts';
 import { registerAuditHooks } from './modules/audit/audit.hooks.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
+import { backupsRoutes } from './modules/backups/backups.routes.ts';
 import { coursesRoutes } from './modules/courses/courses.routes.ts';
 import { enrollmentsRoutes } from './modules/enrollments/enrollments.routes.ts';
 import { exportsRoutes } from './modules/exports/exports.routes.ts';
@@ -27,6 +28,7 @@ import { jobsRoutes } from './modules/jobs/jobs.routes.ts';
 import { jobsSocketRoutes } from './modules/jobs/jobs.socket.ts';
 import { performancesRoutes } from './modules/performances/performances.routes.ts';
 import { rolesRoutes } from './modules/roles/roles.routes.ts';
+import { sessionsRoutes } from './modules/sessions/sessions.routes.ts';
 import { settingsRoutes } from './modules/settings/settings.routes.ts';
 import { studentsRoutes } from './modules/students/students.routes.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
@@ -188,6 +190,14 @@ export async function buildApp(
         }),
       );
       await api.register(
+        sessionsRoutes(services.sessions, {
+          audit: services.audit,
+          maxBytes: config.imports.maxBytes,
+          importsPerMinute: config.rateLimits.jobsPerMinute,
+          exportsPerMinute: config.rateLimits.exportsPerMinute,
+        }),
+      );
+      await api.register(
         auditRoutes(services.audit, deps.database.db, config.rateLimits.exportsPerMinute),
       );
       await api.register(
@@ -199,6 +209,13 @@ export async function buildApp(
           dataDir: config.dataDir,
           syncLimit: config.exportSyncLimit,
           exportsPerMinute: config.rateLimits.exportsPerMinute,
+        }),
+      );
+      await api.register(
+        backupsRoutes({
+          backups: services.backups,
+          jobs: services.jobs,
+          jobsPerMinute: config.rateLimits.jobsPerMinute,
         }),
       );
     },

@@ -60,6 +60,27 @@ describe('configuration', () => {
     }
   });
 
+  it('reads BACKUP_ENCRYPTION_KEY as hex or base64, and hides a bad one', () => {
+    const hex = 'ab'.repeat(32);
+    const fromHex = loadConfig({ DATA_DIR: tempDir(), BACKUP_ENCRYPTION_KEY: hex });
+    expect(fromHex.backupEncryptionKey?.toString('hex')).toBe(hex);
+    const base64 = Buffer.alloc(32, 7).toString('base64');
+    const fromBase64 = loadConfig({ DATA_DIR: tempDir(), BACKUP_ENCRYPTION_KEY: base64 });
+    expect(fromBase64.backupEncryptionKey?.equals(Buffer.alloc(32, 7))).toBe(true);
+    expect(loadConfig({ DATA_DIR: tempDir() }).backupEncryptionKey).toBeUndefined();
+    for (const bad of ['too-short-key', Buffer.alloc(16, 1).toString('base64'), 'ab'.repeat(31)]) {
+      try {
+        loadConfig({ DATA_DIR: tempDir(), BACKUP_ENCRYPTION_KEY: bad });
+        expect.unreachable();
+      } catch (error) {
+        const message = (error as ConfigError).message;
+        expect(message).toContain('BACKUP_ENCRYPTION_KEY');
+        expect(message).toContain('32 random bytes');
+        expect(message).not.toContain(bad);
+      }
+    }
+  });
+
   it('reads the job and audit switches', () => {
     const config = loadConfig({
       DATA_DIR: tempDir(),

@@ -42,6 +42,16 @@ function isCidr(entry: string): boolean {
   return Number.isInteger(bits) && bits >= 0 && bits <= (family === 4 ? 32 : 128);
 }
 
+/** BACKUP_ENCRYPTION_KEY: 32 bytes written as 64 hex digits or as base64; null when it is neither. */
+export function parseBackupKey(value: string): Buffer | null {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/_-]{42,44}={0,2}$/.test(value)) {
+    const bytes = Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (bytes.length === 32) return bytes;
+  }
+  return null;
+}
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: integer(8000, 0, 65535),
@@ -108,6 +118,15 @@ const envSchema = z.object({
   MAX_JOBS_PER_USER: integer(100, 1, 1_000_000),
   JOB_CONCURRENCY: integer(2, 1, 64),
   RUN_WORKER: booleanFlag(true),
+  BACKUP_ENCRYPTION_KEY: optionalString.pipe(
+    z
+      .string()
+      .refine((value) => parseBackupKey(value) !== null, {
+        message:
+          'must be 32 random bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)',
+      })
+      .optional(),
+  ),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -162,6 +181,8 @@ export interface Config {
     /** How often the sealer chains entries other processes wrote (this one's go at once). */
     sealIntervalMs: number;
   };
+  /** Encrypts new backups with AES-256-GCM and decrypts encrypted ones; never logged. */
+  backupEncryptionKey: Buffer | undefined;
   /** Defaults for the runtime settings an admin can change later (GET/PATCH /api/v1/settings). */
   settingsDefaults: {
     school_name: string;
@@ -201,7 +222,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       parsed.error.issues.map((issue) => {
         const name = issue.path.join('.');
         const raw = source[name];
-        const shown = name.includes('SECRET') || name.includes('PASSWORD') ? '(hidden)' : raw;
+        const shown =
+          name.includes('SECRET') || name.includes('PASSWORD') || name.includes('KEY')
+            ? '(hidden)'
+            : raw;
         return `${name}=${JSON.stringify(shown ?? '')}: ${issue.message}`;
       }),
     );
@@ -250,6 +274,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       reads: env.AUDIT_READS,
       sealIntervalMs: env.AUDIT_SEAL_INTERVAL_MS,
     },
+    backupEncryptionKey:
+      env.BACKUP_ENCRYPTION_KEY === undefined
+        ? undefined
+        : (parseBackupKey(env.BACKUP_ENCRYPTION_KEY) ?? undefined),
     settingsDefaults: {
       school_name: env.SCHOOL_NAME,
       default_language: env.DEFAULT_LANGUAGE,

@@ -3,6 +3,8 @@ import type { Config } from './config.ts';
 import { createAttendanceService } from './modules/attendance/attendance.service.ts';
 import { AuditLogger } from './modules/audit/audit.logger.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
+import { backupRestoreHandler } from './modules/backups/backup-restore.job.ts';
+import { BackupService } from './modules/backups/backups.service.ts';
 import { createCoursesService } from './modules/courses/courses.service.ts';
 import { createEnrollmentsService } from './modules/enrollments/enrollments.service.ts';
 import { exportLargeHandler } from './modules/exports/export-large.job.ts';
@@ -18,6 +20,9 @@ import { JobManager } from './modules/jobs/jobs.manager.ts';
 import { JobRegistry } from './modules/jobs/jobs.registry.ts';
 import { createPerformancesService } from './modules/performances/performances.service.ts';
 import { RolesService } from './modules/roles/roles.service.ts';
+import { bulkImportDispatcher } from './modules/sessions/import-job-dispatch.ts';
+import { sessionImportHandler } from './modules/sessions/session-import.job.ts';
+import { SessionsService } from './modules/sessions/sessions.service.ts';
 import { SettingsService } from './modules/settings/settings.service.ts';
 import { createStudentsService } from './modules/students/students.service.ts';
 import { UsersService } from './modules/users/users.service.ts';
@@ -75,13 +80,36 @@ export function createServices(
     bulkTargets(records),
     config.rateLimits.jobsPerMinute,
   );
+  const backups = new BackupService(db, audit, {
+    dataDir: config.dataDir,
+    encryptionKey: config.backupEncryptionKey,
+  });
   // The resource routes find the bulk routes' service here.
   for (const service of Object.values(records)) service.bulkChanges = bulkChanges;
   const jobRegistry = new JobRegistry()
     .register('cleanup', cleanupHandler(db, config.dataDir))
     .register('export_large', exportLargeHandler({ db, dataDir: config.dataDir, audit }))
-    .register('bulk_import', bulkImportHandler(db, records, audit))
-    .register('bulk_update', bulkUpdateHandler(db, bulkChanges));
+    // File imports and session imports share the bulk_import type; the payload picks one.
+    .register(
+      'bulk_import',
+      bulkImportDispatcher(
+        bulkImportHandler(db, records, audit),
+        sessionImportHandler(db, records, audit),
+      ),
+    )
+    .register('bulk_update', bulkUpdateHandler(db, bulkChanges))
+    .register(
+      'backup_restore',
+      backupRestoreHandler({
+        db,
+        backups,
+        // Cached lists still hold the data from before the restore (role grants expire in 5 s).
+        onRestored: async () => {
+          for (const service of Object.values(records)) service.recordsChanged();
+          changes.announce('USER');
+        },
+      }),
+    );
   const concurrency = async () => (await settings.get()).job_concurrency;
   const jobEngine = config.redisUrl
     ? new BullMqJobEngine(jobs, jobRegistry, bus, {
@@ -109,6 +137,8 @@ export function createServices(
       uploadDir: path.join(config.dataDir, 'uploads'),
     }),
     bulkChanges,
+    sessions: new SessionsService(db, records, jobs),
+    backups,
   };
 }
 

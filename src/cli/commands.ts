@@ -1,11 +1,13 @@
 import { type Command, type CommanderError, Option } from 'commander';
 import { IMPORT_TYPES } from '../modules/imports/parsing/types.ts';
 import { JOB_STATUSES, JOB_TYPES } from '../modules/jobs/jobs.constants.ts';
+import { backupCommand, restoreCommand } from './backup.command.ts';
 import { DEFAULT_URL } from './client.ts';
 import { EXPORT_RESOURCE_NAMES, exportCommand } from './export.command.ts';
 import { importCommand } from './import.command.ts';
 import { type CliIo, EXIT, processIo } from './io.ts';
 import { jobsCancelCommand, jobsListCommand, jobsWatchCommand } from './jobs.command.ts';
+import { sessionsExportCommand, sessionsImportCommand } from './sessions.command.ts';
 
 /** Usage mistakes exit 2 (commander's default is 1); --help still exits 0. */
 function usageExit(error: CommanderError): never {
@@ -73,4 +75,30 @@ export function registerClientCommands(program: Command, io: () => CliIo = proce
   clientCommand(jobs, 'cancel', 'Cancel a job')
     .argument('<id>', 'the job id')
     .action((id: string, options) => run(jobsCancelCommand(id, options, io())));
+
+  const sessions = program
+    .command('sessions')
+    .description('Move a semester between installs as one JSON bundle');
+  clientCommand(sessions, 'export', "Save a semester's courses and everything attached to them")
+    .requiredOption('--semester <label>', 'the semester, e.g. "Fall 2025"')
+    .option('-o, --output <file>', 'where to write; - for stdout (default: the suggested name)')
+    .action((options) => run(sessionsExportCommand(options, io())));
+  clientCommand(sessions, 'import', 'Import a semester bundle, all or nothing, as a job')
+    .argument('<file>', 'the bundle (from sessions export, or the original system)')
+    .addOption(
+      new Option('--merge-strategy <strategy>', 'records that exist already')
+        .choices(['update', 'skip'])
+        .default('update'),
+    )
+    .option('--dry-run', 'only show what would change and every problem')
+    .option('-y, --yes', 'import without asking')
+    .action((file: string, options) => run(sessionsImportCommand(file, options, io())));
+
+  clientCommand(program, 'backup', 'Back up all data to DATA_DIR/backups on the server')
+    .option('--list', 'list the backups instead of making one')
+    .action((options) => run(backupCommand(options, io())));
+  clientCommand(program, 'restore', 'Replace all data with a backup (after a safety backup)')
+    .argument('<name>', 'the backup, as `registrar backup --list` names it')
+    .option('-y, --yes', 'restore without asking')
+    .action((name: string, options) => run(restoreCommand(name, options, io())));
 }

@@ -38,6 +38,7 @@ describe('migrations', () => {
       'jobs',
       'refresh_tokens',
       'roles',
+      'session_imports',
       'settings',
       'sign_in_failures',
       'students',

@@ -10,6 +10,7 @@ export { importPreviewRows, importPreviews } from '../../modules/imports/imports
 export { jobs } from '../../modules/jobs/jobs.table.ts';
 export { dailyPerformances } from '../../modules/performances/performances.table.ts';
 export { roles } from '../../modules/roles/roles.table.ts';
+export { sessionImports } from '../../modules/sessions/sessions.table.ts';
 export { settings } from '../../modules/settings/settings.table.ts';
 export { students } from '../../modules/students/students.table.ts';
 export { users } from '../../modules/users/users.table.ts';
