@@ -9,7 +9,9 @@ import { KeyTable } from './key-table.ts';
 import {
   type DateOrder,
   type Delimiter,
+  dateOrderEvidence,
   type Encoding,
+  FIELD_SPECS,
   type HeaderMapping,
   ImportFileError,
   type ImportType,
@@ -74,6 +76,8 @@ export interface Detected {
   header_row: number;
   mapping: HeaderMapping['mapping'];
   unknown_headers: string[];
+  /** Filled once every row is read. */
+  date_order?: DateOrderReport;
 }
 
 /** A file opened and its headers mapped, ready to be analysed a chunk of rows at a time. */
@@ -270,6 +274,59 @@ export class DuplicateFinder {
       return;
     }
   }
+}
+
+/**
+ * How the file writes its D/M/Y-style dates, tallied over its date columns: a first part
+ * above 12 proves day-first, a second part above 12 month-first. The preview reports it and
+ * warns when the chosen order contradicts the file; dates are never reinterpreted.
+ */
+export class DateOrderTally {
+  private readonly columns: number[];
+  private dayFirst = 0;
+  private monthFirst = 0;
+
+  constructor(
+    private readonly options: ImportOptions,
+    mapping: HeaderMapping,
+  ) {
+    const dateFields = new Set(
+      FIELD_SPECS[options.importType].filter((spec) => spec.kind === 'date').map((s) => s.name),
+    );
+    this.columns = mapping.mapping.flatMap(({ field }, index) =>
+      field !== null && dateFields.has(field) ? [index] : [],
+    );
+  }
+
+  add(rows: SourceRow[]): void {
+    for (const index of this.columns) {
+      const found = dateOrderEvidence(rows.map((row) => row.cells[index] ?? null));
+      this.dayFirst += found.dayFirst;
+      this.monthFirst += found.monthFirst;
+    }
+  }
+
+  report(): DateOrderReport {
+    const chosen = this.options.dateOrder;
+    const against = chosen === 'DMY' ? this.monthFirst : this.dayFirst;
+    const other = chosen === 'DMY' ? 'MDY' : 'DMY';
+    return {
+      chosen,
+      day_first_dates: this.dayFirst,
+      month_first_dates: this.monthFirst,
+      warning:
+        against > 0
+          ? `${against} date(s) can only be read ${other === 'MDY' ? 'month-first' : 'day-first'}, which contradicts date_order=${chosen}: they are row errors. If the file writes dates that way, preview it again with date_order=${other}.`
+          : null,
+    };
+  }
+}
+
+export interface DateOrderReport {
+  chosen: DateOrder;
+  day_first_dates: number;
+  month_first_dates: number;
+  warning: string | null;
 }
 
 /** The file's names for the records a row refers to (student_id, course_code). */

@@ -472,3 +472,34 @@ describe('uploads', () => {
     expect(existsSync(uploads) ? readdirSync(uploads) : []).toEqual([]);
   });
 });
+
+describe('date order', () => {
+  it('reports how the file writes its dates and warns when the chosen order contradicts it', async () => {
+    const suffix = Date.now().toString(36);
+    const file = Buffer.from(
+      [
+        'student_id,first_name,last_name,email,enrollment_date',
+        `DO1${suffix},Ιωάννα,Dates,do1-${suffix}@school.test,12/25/2024`,
+        `DO2${suffix},Ιωάννα,Dates,do2-${suffix}@school.test,03/04/2024`,
+      ].join('\n'),
+    );
+    const dayFirst = await preview('students', { name: 'dates.csv', bytes: file });
+    expect(dayFirst.statusCode, dayFirst.body).toBe(200);
+    expect(dayFirst.json()).toMatchObject({ rows_with_errors: 1, create: 1 });
+    expect(dayFirst.json().detected.date_order).toMatchObject({
+      chosen: 'DMY',
+      day_first_dates: 0,
+      month_first_dates: 1,
+    });
+    expect(dayFirst.json().detected.date_order.warning).toContain('date_order=MDY');
+
+    const monthFirst = await preview(
+      'students',
+      { name: 'dates.csv', bytes: file },
+      { date_order: 'MDY' },
+    );
+    expect(monthFirst.json()).toMatchObject({ rows_with_errors: 0, create: 2 });
+    expect(monthFirst.json().detected.date_order).toMatchObject({ chosen: 'MDY', warning: null });
+    expect(monthFirst.json().items[1].data.enrollment_date).toBe('2024-03-04');
+  });
+});

@@ -18,6 +18,7 @@ import {
   analyzeRow,
   checkAgainstDatabase,
   countRow,
+  DateOrderTally,
   DuplicateFinder,
   emptySummary,
   fileProblem,
@@ -167,7 +168,9 @@ export class ImportsService {
     if (!preview) throw new Error('insert into import_previews returned no row');
     try {
       const duplicates = new DuplicateFinder(options);
+      const dates = new DateOrderTally(options, opened.mapping);
       for await (const sourceRows of opened.rows.chunks()) {
+        dates.add(sourceRows);
         const chunk = sourceRows.map((sourceRow) => analyzeRow(options, opened.mapping, sourceRow));
         for (const row of chunk) duplicates.check(row);
         await this.db.transaction(async (tx) => {
@@ -181,9 +184,10 @@ export class ImportsService {
         for (const row of chunk) countRow(summary, row);
         items.push(...chunk.slice(0, PREVIEW_ITEMS - items.length));
       }
+      opened.detected.date_order = dates.report();
       await this.db
         .update(importPreviews)
-        .set({ summary: { ...summary }, expires_at: expiresAt })
+        .set({ summary: { ...summary }, detected: { ...opened.detected }, expires_at: expiresAt })
         .where(eq(importPreviews.id, preview.id));
     } catch (error) {
       await this.db.delete(importPreviews).where(eq(importPreviews.id, preview.id));
