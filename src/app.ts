@@ -26,6 +26,7 @@ import { highlightsRoutes } from './modules/highlights/highlights.routes.ts';
 import { importsRoutes } from './modules/imports/imports.routes.ts';
 import { jobsRoutes } from './modules/jobs/jobs.routes.ts';
 import { jobsSocketRoutes } from './modules/jobs/jobs.socket.ts';
+import { migrationRoutes } from './modules/migration/migration.routes.ts';
 import { performancesRoutes } from './modules/performances/performances.routes.ts';
 import { rolesRoutes } from './modules/roles/roles.routes.ts';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.ts';
@@ -215,6 +216,14 @@ export async function buildApp(
         backupsRoutes({
           backups: services.backups,
           jobs: services.jobs,
+          jobsPerMinute: config.rateLimits.jobsPerMinute,
+        }),
+      );
+      await api.register(
+        migrationRoutes({
+          migration: services.migration,
+          jobs: services.jobs,
+          jwtSecret: config.jwtSecret,
           jobsPerMinute: config.rateLimits.jobsPerMinute,
         }),
       );

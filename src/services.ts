@@ -18,6 +18,8 @@ import { bulkTargets, bulkUpdateHandler } from './modules/jobs/handlers/bulk-upd
 import { cleanupHandler } from './modules/jobs/handlers/cleanup.job.ts';
 import { JobManager } from './modules/jobs/jobs.manager.ts';
 import { JobRegistry } from './modules/jobs/jobs.registry.ts';
+import { dataMigrationHandler } from './modules/migration/data-migration.job.ts';
+import { DataMigrationService } from './modules/migration/data-migration.service.ts';
 import { createPerformancesService } from './modules/performances/performances.service.ts';
 import { RolesService } from './modules/roles/roles.service.ts';
 import { bulkImportDispatcher } from './modules/sessions/import-job-dispatch.ts';
@@ -84,6 +86,7 @@ export function createServices(
     dataDir: config.dataDir,
     encryptionKey: config.backupEncryptionKey,
   });
+  const migration = new DataMigrationService(db, audit);
   // The resource routes find the bulk routes' service here.
   for (const service of Object.values(records)) service.bulkChanges = bulkChanges;
   const jobRegistry = new JobRegistry()
@@ -109,6 +112,10 @@ export function createServices(
           changes.announce('USER');
         },
       }),
+    )
+    .register(
+      'data_migration',
+      dataMigrationHandler({ db, migration, jwtSecret: config.jwtSecret }),
     );
   const concurrency = async () => (await settings.get()).job_concurrency;
   const jobEngine = config.redisUrl
@@ -139,6 +146,7 @@ export function createServices(
     bulkChanges,
     sessions: new SessionsService(db, records, jobs),
     backups,
+    migration,
   };
 }
 

@@ -7,6 +7,7 @@ import { EXPORT_RESOURCE_NAMES, exportCommand } from './export.command.ts';
 import { importCommand } from './import.command.ts';
 import { type CliIo, EXIT, processIo } from './io.ts';
 import { jobsCancelCommand, jobsListCommand, jobsWatchCommand } from './jobs.command.ts';
+import { migrateDataCommand } from './migrate-data.command.ts';
 import { sessionsExportCommand, sessionsImportCommand } from './sessions.command.ts';
 
 /** Usage mistakes exit 2 (commander's default is 1); --help still exits 0. */
@@ -101,4 +102,10 @@ export function registerClientCommands(program: Command, io: () => CliIo = proce
     .argument('<name>', 'the backup, as `registrar backup --list` names it')
     .option('-y, --yes', 'restore without asking')
     .action((name: string, options) => run(restoreCommand(name, options, io())));
+  clientCommand(program, 'migrate-data', 'Copy all data into an empty PostgreSQL database')
+    .requiredOption(
+      '--to <url>',
+      'postgres://user:password@host:5432/database (the password may come from PGPASSWORD)',
+    )
+    .action((options) => run(migrateDataCommand(options, io())));
 }

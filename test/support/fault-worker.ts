@@ -1,6 +1,7 @@
 /**
  * A `registrar worker` for fault tests: the same services and BullMQ engine as the real
- * command, plus a data_migration handler (a type with no real handler yet) whose effects land in counter tables, and short
+ * command, plus a stand-in data_migration handler (swapped in with JobRegistry.replace)
+ * whose effects land in counter tables, and short
  * heartbeat/lock timings so a killed worker is noticed within seconds.
  * Run: node --import tsx test/support/fault-worker.ts (env as for `registrar worker`).
  * Test-only env: FAULT_QUEUE, FAULT_PREFIX (BullMQ queue and key prefix), FAULT_CONCURRENCY
@@ -22,7 +23,7 @@ const database = await openConfiguredDatabase(config);
 const services = createServices(database.db, config, { runWorker: true });
 const workerId = `fault-${process.pid}`;
 
-services.jobRegistry.register('data_migration', {
+services.jobRegistry.replace('data_migration', {
   payload: z.object({
     items: z.number().int().min(1),
     delay_ms: z.number().int().min(0),

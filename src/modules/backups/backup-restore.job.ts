@@ -28,7 +28,7 @@ export type BackupRestorePayload = z.infer<typeof backupRestorePayload>;
  * transaction an embedded database holds every other query until it ends (see ProgressSink).
  * At most one update is queued; newer ones replace it.
  */
-function progressQueue(progress: (update: ProgressUpdate) => Promise<void>) {
+export function progressQueue(progress: (update: ProgressUpdate) => Promise<void>) {
   let running: Promise<void> = Promise.resolve();
   let queued: BackupProgress | null = null;
   const drain = async () => {
@@ -48,7 +48,7 @@ function progressQueue(progress: (update: ProgressUpdate) => Promise<void>) {
   };
 }
 
-async function ownerOf(db: Database, userId: number) {
+export async function ownerOf(db: Database, userId: number) {
   const [owner] = await db
     .select({ email: users.email, permissions: roles.permissions })
     .from(users)

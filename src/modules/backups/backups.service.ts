@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import {
   type Database,
   type Executor,
@@ -10,7 +10,6 @@ import {
 } from '../../platform/db/client.ts';
 import { badRequest, HttpProblem, notFound } from '../../platform/http/problems.ts';
 import type { AuditEntryInput, AuditLogger, AuditOrigin } from '../audit/audit.logger.ts';
-import { AUDIT_SEAL_LOCK_KEY } from '../audit/audit.sealer.ts';
 import {
   BACKUP_FORMAT,
   BACKUP_NAME_PATTERN,
@@ -26,9 +25,14 @@ import {
   writeBackupFile,
 } from './backup.format.ts';
 import { BACKUP_TABLES, type BackupTable } from './backup.tables.ts';
-
-/** Rows per keyset page when reading a table, and per INSERT when restoring one. */
-const PAGE_ROWS = 2000;
+import {
+  clearTables,
+  countRows,
+  insertJsonLines,
+  PAGE_ROWS,
+  resetSequences,
+  tablePages,
+} from './table-copy.ts';
 
 export interface SchemaVersion {
   version: number;
@@ -111,9 +115,6 @@ const problem = (slug: string, detail: string) =>
   new HttpProblem(422, slug, 'Unprocessable Content', detail);
 
 const utcStamp = (at: Date) => at.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
-
-const quotedColumns = (columns: string[]) =>
-  sql.raw(columns.map((column) => `"${column}"`).join(', '));
 
 /**
  * Backups of all Registrar data to DATA_DIR/backups, and restores from them. A backup reads
@@ -337,16 +338,7 @@ export class BackupService {
     ];
     try {
       await this.db.transaction(async (tx) => {
-        // No sealer may chain entries while the trail is replaced; the settings let this
-        // transaction delete from the append-only audit tables (as retention and the sealer do).
-        await tx.execute(
-          sql`SELECT pg_advisory_xact_lock(${AUDIT_SEAL_LOCK_KEY}),
-                     set_config('registrar.audit_retention', 'on', true),
-                     set_config('registrar.audit_sealer', 'on', true)`,
-        );
-        for (const table of [...BACKUP_TABLES].reverse()) {
-          await tx.execute(sql`DELETE FROM ${sql.identifier(table.name)}`);
-        }
+        await clearTables(tx);
         // Cancelling (between pages) rolls the whole restore back.
         const inserter = new RowInserter(tx, header, total, onProgress, signal);
         await readBackupFile(
@@ -354,13 +346,7 @@ export class BackupService {
           manifest.encrypted ? this.options.encryptionKey : undefined,
           (line) => inserter.line(line),
         );
-        for (const table of BACKUP_TABLES.filter((item) => item.sequence)) {
-          const id = sql.identifier(table.key);
-          await tx.execute(
-            sql`SELECT setval(pg_get_serial_sequence(${table.name}, ${table.key}),
-                       COALESCE((SELECT max(${id}) FROM ${sql.identifier(table.name)}), 0) + 1, false)`,
-          );
-        }
+        await resetSequences(tx);
         // In the restored trail, so the chain goes on from the backup's last entry.
         await this.audit.append(tx, origin, entries);
       });
@@ -439,15 +425,6 @@ function createdEntry(manifest: BackupManifest): AuditEntryInput {
   };
 }
 
-async function countRows(tx: Executor): Promise<number> {
-  const counts = sql.join(
-    BACKUP_TABLES.map((table) => sql`(SELECT count(*) FROM ${sql.identifier(table.name)})`),
-    sql` + `,
-  );
-  const [row] = await queryRows<{ n: string | number }>(tx, sql`SELECT ${counts} AS n`);
-  return Number(row?.n ?? 0);
-}
-
 /** The backup's lines, a keyset page per chunk: memory stays flat however large a table is. */
 async function* backupLines(
   tx: Executor,
@@ -460,27 +437,14 @@ async function* backupLines(
   yield `${JSON.stringify(header)}\n`;
   let done = 0;
   for (const table of BACKUP_TABLES) {
-    const name = sql.identifier(table.name);
-    const key = sql.identifier(table.key);
     yield `${JSON.stringify(['table', table.name])}\n`;
-    let after: string | null = null;
     let rows = 0;
-    for (;;) {
-      signal?.throwIfAborted();
-      const where: SQL =
-        after === null ? sql`` : sql`WHERE t.${key} > CAST(${after} AS ${sql.raw(table.keyType)})`;
-      const page = await queryRows<{ k: string; line: string }>(
-        tx,
-        sql`SELECT t.${key}::text AS k, to_jsonb(t)::text AS line FROM ${name} AS t ${where}
-             ORDER BY t.${key} LIMIT ${PAGE_ROWS}`,
-      );
-      if (page.length > 0) yield `${page.map((row) => row.line).join('\n')}\n`;
+    onProgress({ current: done, total, message: `Backed up ${table.name}: 0 rows` });
+    for await (const page of tablePages(tx, table, signal)) {
+      yield `${page.join('\n')}\n`;
       rows += page.length;
       done += page.length;
       onProgress({ current: done, total, message: `Backed up ${table.name}: ${rows} rows` });
-      const last = page.at(-1);
-      if (!last || page.length < PAGE_ROWS) break;
-      after = last.k;
     }
     counts[table.name] = rows;
     yield `${JSON.stringify(['end', table.name, rows])}\n`;
@@ -622,15 +586,7 @@ class RowInserter {
     const table = this.table;
     if (!table || this.batch.length === 0) return;
     this.signal?.throwIfAborted();
-    const name = sql.identifier(table.name);
-    const columns = quotedColumns(this.columns);
-    // Rows travel as the JSON to_jsonb() wrote, parsed by the database into the table's
-    // own types: timestamps keep their microseconds, numerics their digits.
-    const payload = `[${this.batch.join(',')}]`;
-    await this.tx.execute(
-      sql`INSERT INTO ${name} (${columns}) ${table.identity ? sql`OVERRIDING SYSTEM VALUE` : sql``}
-          SELECT ${columns} FROM jsonb_populate_recordset(NULL::${name}, ${payload}::jsonb)`,
-    );
+    await insertJsonLines(this.tx, table, this.columns, this.batch);
     this.done += this.batch.length;
     this.batch = [];
     this.onProgress({

@@ -36,6 +36,17 @@ export class JobRegistry {
     return this;
   }
 
+  /**
+   * For tests only: puts `handler` in place of the type's handler (registered or not) and
+   * returns the one it replaced, so a test can run its own stand-in under a real job type
+   * and put the original back. Production code uses register(), which refuses duplicates.
+   */
+  replace<Payload>(type: JobType, handler: JobHandler<Payload>): JobHandler<unknown> | undefined {
+    const previous = this.handlers.get(type);
+    this.handlers.set(type, handler as JobHandler<unknown>);
+    return previous;
+  }
+
   get(type: JobType): JobHandler<unknown> | undefined {
     return this.handlers.get(type);
   }

@@ -25,7 +25,7 @@ beforeAll(async () => {
   t = await createTestApp({ env: { MAX_JOBS_PER_USER: '40' } });
   // A stand-in for a bulk job: processes items in batches, reports progress, honours cancel.
   const failures = new Map<string, number>();
-  t.services.jobRegistry.register('data_migration', {
+  t.services.jobRegistry.replace('data_migration', {
     payload: testPayload,
     permission: 'jobs:create',
     async run({ payload, progress, signal }) {
@@ -305,7 +305,7 @@ describe('job permissions, visibility and limits', () => {
   it('answers 429 naming the limit past MAX_JOBS_PER_USER', async () => {
     const limited = await createTestApp({ env: { MAX_JOBS_PER_USER: '1' } });
     try {
-      limited.services.jobRegistry.register('data_migration', {
+      limited.services.jobRegistry.replace('data_migration', {
         payload: z.object({}),
         permission: 'jobs:create',
         run: async ({ signal }) => {

@@ -10,7 +10,7 @@ let url: string;
 
 beforeAll(async () => {
   t = await createTestApp();
-  t.services.jobRegistry.register('data_migration', {
+  t.services.jobRegistry.replace('data_migration', {
     payload: z.object({ items: z.number().int(), delay_ms: z.number().int() }),
     permission: 'jobs:create',
     async run({ payload, progress }) {
