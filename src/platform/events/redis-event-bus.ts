@@ -27,12 +27,7 @@ export class RedisEventBus implements EventBus {
   constructor(url: string, options: RedisEventBusOptions = {}) {
     this.prefix = options.prefix ?? 'registrar:';
     this.publishTimeoutMs = options.publishTimeoutMs ?? 1000;
-    this.publisher = new Redis(url, {
-      maxRetriesPerRequest: null,
-      lazyConnect: true,
-      // Events published in the same tick (a batch of job updates) go to Redis in one write.
-      enableAutoPipelining: true,
-    });
+    this.publisher = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
     this.subscriber = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
     // ioredis reconnects by itself; without a listener an 'error' event would crash the process.
     this.publisher.on('error', () => {});
