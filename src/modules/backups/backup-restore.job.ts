@@ -1,12 +1,10 @@
-import { and, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../../platform/db/client.ts';
 import { HttpProblem } from '../../platform/http/problems.ts';
 import type { AuditOrigin } from '../audit/audit.logger.ts';
+import { jobOwner } from '../jobs/job-owner.ts';
 import type { HandlerResult, JobHandler, ProgressUpdate } from '../jobs/jobs.registry.ts';
 import { grants, type Permission } from '../roles/permissions.ts';
-import { roles } from '../roles/roles.table.ts';
-import { users } from '../users/users.table.ts';
 import { BACKUP_NAME_PATTERN } from './backup.format.ts';
 import { type BackupProgress, type BackupService, describeError } from './backups.service.ts';
 
@@ -48,15 +46,6 @@ export function progressQueue(progress: (update: ProgressUpdate) => Promise<void
   };
 }
 
-export async function ownerOf(db: Database, userId: number) {
-  const [owner] = await db
-    .select({ email: users.email, permissions: roles.permissions })
-    .from(users)
-    .innerJoin(roles, eq(roles.name, users.role))
-    .where(and(eq(users.id, userId), eq(users.is_active, true), isNull(users.deleted_at)));
-  return owner;
-}
-
 /**
  * backup_restore: makes a backup, or restores one (after a safety backup). The owner's
  * permission is checked when the job runs, because POST /api/v1/jobs can start it too.
@@ -71,7 +60,7 @@ export function backupRestoreHandler(deps: {
     payload: backupRestorePayload,
     permission: 'jobs:manage',
     async run({ job, payload, signal, progress }): Promise<HandlerResult> {
-      const owner = job.user_id === null ? null : await ownerOf(deps.db, job.user_id);
+      const owner = job.user_id === null ? null : await jobOwner(deps.db, job.user_id);
       if (job.user_id !== null && (!owner || !grants(owner.permissions, BACKUP_PERMISSION))) {
         return {
           success: false,

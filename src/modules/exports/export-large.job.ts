@@ -3,16 +3,15 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database, Executor } from '../../platform/db/client.ts';
 import { HttpProblem } from '../../platform/http/problems.ts';
 import type { AuditLogger } from '../audit/audit.logger.ts';
+import { jobOwner } from '../jobs/job-owner.ts';
 import type { HandlerResult, JobHandler } from '../jobs/jobs.registry.ts';
 import { jobs } from '../jobs/jobs.table.ts';
 import { grants } from '../roles/permissions.ts';
-import { roles } from '../roles/roles.table.ts';
-import { users } from '../users/users.table.ts';
 import { EXPORT_RESOURCES, EXPORT_SPECS } from './exports.resources.ts';
 import { ExportService, filtersBody, parseFilters } from './exports.service.ts';
 import {
@@ -53,16 +52,6 @@ export const exportLargePayload = z
 
 export type ExportLargePayload = z.infer<typeof exportLargePayload>;
 
-/** The job owner's e-mail and permissions now (an account deactivated meanwhile exports nothing). */
-async function ownerOf(db: Executor, userId: number) {
-  const [owner] = await db
-    .select({ email: users.email, permissions: roles.permissions })
-    .from(users)
-    .innerJoin(roles, eq(roles.name, users.role))
-    .where(and(eq(users.id, userId), eq(users.is_active, true), isNull(users.deleted_at)));
-  return owner;
-}
-
 /**
  * export_large: writes the matching rows of a resource to DATA_DIR/exports/{job_id}.{format},
  * one keyset batch at a time with progress per batch. The file is written under a .part name
@@ -83,7 +72,7 @@ export function exportLargeHandler(deps: {
     permission: 'jobs:create',
     async run({ job, payload, signal, progress }): Promise<HandlerResult> {
       const spec = EXPORT_SPECS[payload.resource];
-      const owner = job.user_id === null ? null : await ownerOf(deps.db, job.user_id);
+      const owner = job.user_id === null ? null : await jobOwner(deps.db, job.user_id);
       if (job.user_id !== null && (!owner || !grants(owner.permissions, spec.permission))) {
         return {
           success: false,

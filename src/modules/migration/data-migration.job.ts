@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { Database } from '../../platform/db/client.ts';
 import { HttpProblem } from '../../platform/http/problems.ts';
 import type { AuditOrigin } from '../audit/audit.logger.ts';
-import { BACKUP_PERMISSION, ownerOf, progressQueue } from '../backups/backup-restore.job.ts';
+import { BACKUP_PERMISSION, progressQueue } from '../backups/backup-restore.job.ts';
 import { describeError } from '../backups/backups.service.ts';
+import { jobOwner } from '../jobs/job-owner.ts';
 import type { HandlerResult, JobHandler } from '../jobs/jobs.registry.ts';
 import { grants } from '../roles/permissions.ts';
 import type { DataMigrationService } from './data-migration.service.ts';
@@ -38,7 +39,7 @@ export function dataMigrationHandler(deps: {
     payload: dataMigrationPayload,
     permission: 'jobs:manage',
     async run({ job, payload, signal, progress }): Promise<HandlerResult> {
-      const owner = job.user_id === null ? null : await ownerOf(deps.db, job.user_id);
+      const owner = job.user_id === null ? null : await jobOwner(deps.db, job.user_id);
       if (job.user_id !== null && (!owner || !grants(owner.permissions, MIGRATION_PERMISSION))) {
         return {
           success: false,

@@ -1,4 +1,3 @@
-import { and, eq, isNull } from 'drizzle-orm';
 import {
   type AnyResourceService,
   BULK_BATCH_SIZE,
@@ -25,11 +24,10 @@ import type { HighlightsService } from '../../highlights/highlights.service.ts';
 import { performanceUpdateSchema } from '../../performances/performances.schema.ts';
 import type { PerformancesService } from '../../performances/performances.service.ts';
 import { grants } from '../../roles/permissions.ts';
-import { roles } from '../../roles/roles.table.ts';
 import { studentUpdateSchema } from '../../students/students.schema.ts';
 import type { StudentsService } from '../../students/students.service.ts';
-import { users } from '../../users/users.table.ts';
 import { auditOriginOf } from '../job-origin.ts';
+import { jobOwner } from '../job-owner.ts';
 import type { JobHandler } from '../jobs.registry.ts';
 
 export interface BulkServices {
@@ -67,16 +65,6 @@ export function bulkTargets(services: BulkServices): Record<keyof BulkServices, 
   };
 }
 
-/** The job owner's permissions now (an account deactivated or removed meanwhile has none). */
-async function ownerPermissions(db: Database, userId: number): Promise<readonly string[]> {
-  const [owner] = await db
-    .select({ permissions: roles.permissions })
-    .from(users)
-    .innerJoin(roles, eq(roles.name, users.role))
-    .where(and(eq(users.id, userId), eq(users.is_active, true), isNull(users.deleted_at)));
-  return owner?.permissions ?? [];
-}
-
 /**
  * bulk_update: updates, soft-deletes or restores the records the request resolved, in
  * batches of one transaction each (see BulkChangeService.applyBatch), reporting progress per
@@ -97,7 +85,10 @@ export function bulkUpdateHandler(
       const { resource: name, operation, ids } = payload;
       const target = bulk.targets[name];
       if (!target) return { success: false, message: `Bulk changes cannot write ${name}.` };
-      if (job.user_id !== null && !grants(await ownerPermissions(db, job.user_id), target.write)) {
+      if (
+        job.user_id !== null &&
+        !grants((await jobOwner(db, job.user_id))?.permissions ?? [], target.write)
+      ) {
         return {
           success: false,
           message: `Changing ${name} needs the permission ${target.write}, which the job's owner does not hold.`,
