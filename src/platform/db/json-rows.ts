@@ -6,7 +6,7 @@ import { type Executor, queryRows } from './client.ts';
 const SLICE_ROWS = 2000;
 
 /**
- * `INSERT INTO table (…) SELECT … FROM jsonb_to_recordset($1)`: many rows as one JSON
+ * `INSERT INTO table (…) SELECT … FROM jsonb_populate_recordset(NULL::table, $1)`: many rows as one JSON
  * parameter. Drizzle builds a multi-row VALUES list value by value, which for bulk writes
  * cost more CPU than the database's own work (bench:import). Values travel as JSON: Dates as
  * ISO strings, jsonb columns as nested JSON. A column no row names is left out (it gets its
@@ -17,15 +17,14 @@ export function insertFromJson(table: PgTable, rows: Array<Record<string, unknow
     rows.some((row) => row[field] !== undefined),
   ) as Array<[string, PgColumn]>;
   const names = sql.raw(given.map(([, column]) => `"${column.name}"`).join(', '));
-  const record = sql.raw(
-    given.map(([, column]) => `"${column.name}" ${column.getSQLType()}`).join(', '),
-  );
   const payload = JSON.stringify(
     rows.map((row) =>
       Object.fromEntries(given.map(([field, column]) => [column.name, row[field] ?? null])),
     ),
   );
-  return sql`INSERT INTO ${sql.identifier(getTableName(table))} (${names}) SELECT ${names} FROM jsonb_to_recordset(${payload}::jsonb) AS r(${record})`;
+  // The table's own row type reads the JSON, so no column list with types is needed.
+  const name = sql.identifier(getTableName(table));
+  return sql`INSERT INTO ${name} (${names}) SELECT ${names} FROM jsonb_populate_recordset(NULL::${name}, ${payload}::jsonb)`;
 }
 
 /**
