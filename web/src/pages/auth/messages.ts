@@ -1,0 +1,36 @@
+import { defineMessages } from '../../i18n/i18n.tsx';
+
+export const authMessages = defineMessages({
+  en: {
+    signInTitle: 'Sign in',
+    email: 'E-mail',
+    password: 'Password',
+    signIn: 'Sign in',
+    signingIn: 'Signing in…',
+    changeTitle: 'Change your password',
+    changeForced: 'This is your first sign-in: choose your own password to continue.',
+    currentPassword: 'Current password',
+    newPassword: 'New password',
+    newPasswordHint: 'At least 12 characters.',
+    confirmPassword: 'Repeat the new password',
+    mismatch: 'The two new passwords differ.',
+    change: 'Change password',
+    changed: 'Your password is changed.',
+  },
+  el: {
+    signInTitle: 'Σύνδεση',
+    email: 'E-mail',
+    password: 'Κωδικός',
+    signIn: 'Σύνδεση',
+    signingIn: 'Σύνδεση…',
+    changeTitle: 'Αλλαγή κωδικού',
+    changeForced: 'Είναι η πρώτη σας σύνδεση: ορίστε τον δικό σας κωδικό για να συνεχίσετε.',
+    currentPassword: 'Τρέχων κωδικός',
+    newPassword: 'Νέος κωδικός',
+    newPasswordHint: 'Τουλάχιστον 12 χαρακτήρες.',
+    confirmPassword: 'Επανάληψη νέου κωδικού',
+    mismatch: 'Οι δύο νέοι κωδικοί διαφέρουν.',
+    change: 'Αλλαγή κωδικού',
+    changed: 'Ο κωδικός σας άλλαξε.',
+  },
+});
