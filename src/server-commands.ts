@@ -10,6 +10,7 @@ import {
 } from './modules/audit/audit.retention.ts';
 import { BullMqJobEngine } from './modules/jobs/engines/bullmq.engine.ts';
 import type { FirstAdmin } from './modules/users/first-admin.ts';
+import { buildWebAppIfMissing } from './platform/http/web-build.ts';
 import { createServices } from './services.ts';
 
 function announceFirstAdmin(admin: FirstAdmin | undefined) {
@@ -34,6 +35,7 @@ export async function serve() {
   const database = await openConfiguredDatabase(config);
   const { app, services } = await buildApp({ config, database });
   announceFirstAdmin(await prepareDatabase(database, services, config));
+  await buildWebAppIfMissing(app.log);
 
   let closing = false;
   let stopRetention = async () => {};
@@ -51,7 +53,11 @@ export async function serve() {
 
   await app.listen({ port: config.port, host: config.host });
   app.log.info(
-    { database: database.kind, docs: `http://localhost:${config.port}/docs` },
+    {
+      database: database.kind,
+      ui: `http://localhost:${config.port}/`,
+      docs: `http://localhost:${config.port}/docs`,
+    },
     'Registrar is ready',
   );
   stopRetention = scheduleAuditRetention(
@@ -84,9 +90,11 @@ export async function worker() {
     if (closing) return;
     closing = true;
     process.stderr.write(`Registrar worker: ${signal}, finishing running jobs…\n`);
+    await services.recompute.close();
     await services.jobEngine.stop(config.jobs.shutdownGraceMs);
     await services.bus.close();
     await services.audit.stop();
+    await services.mailer.close();
     await database.close();
     process.exit(0);
   };
