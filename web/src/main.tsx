@@ -3,8 +3,8 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createApi } from './api/client.ts';
 import { Session } from './api/session.ts';
-import { ApiProvider } from './app/api-context.tsx';
 import { App } from './app/App.tsx';
+import { ApiProvider } from './app/api-context.tsx';
 import { AuthProvider } from './app/auth.tsx';
 import { I18nProvider } from './i18n/i18n.tsx';
 

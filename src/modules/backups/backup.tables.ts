@@ -72,4 +72,7 @@ export const EPHEMERAL_TABLES: Readonly<Record<string, string>> = {
   import_previews: 'previews expire within hours and point at uploaded files of this install',
   import_preview_rows: 'belong to import_previews',
   session_imports: 'session bundles waiting for their import job; the job deletes them',
+  email_deliveries: 'who an email_batch job has reached; they belong to its job, which stays too',
+  course_results:
+    'derived from grades, attendance, performances and course rules: a restore announces every change, which schedules a recompute of everything',
 };

@@ -89,6 +89,41 @@ describe('what a backup holds', () => {
   });
 });
 
+describe('download', () => {
+  it('serves the stored file byte for byte and records who took it', async () => {
+    const response = await t.request({ method: 'GET', url: `/api/v1/backups/${base}/download` });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.headers['content-disposition']).toBe(`attachment; filename="${base}.backup"`);
+    expect(response.headers['cache-control']).toBe('no-store');
+    expect(response.rawPayload.equals(await readFile(backupFilePath(dir, base)))).toBe(true);
+    await t.services.audit.flush();
+    const entries = await t.database.db
+      .select()
+      .from(auditLogs)
+      .where(eq(auditLogs.action, 'EXPORT'));
+    expect(
+      entries.some(
+        (entry) =>
+          entry.resource === 'SYSTEM' &&
+          entry.resource_id === base &&
+          entry.success &&
+          entry.user_id === t.users.admin,
+      ),
+    ).toBe(true);
+  });
+
+  it('answers 404 for an unknown backup and 400 for a name with path tricks', async () => {
+    const unknown = await t.request({ method: 'GET', url: '/api/v1/backups/nope/download' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.headers['content-type']).toContain('application/problem+json');
+    const tricky = await t.request({
+      method: 'GET',
+      url: '/api/v1/backups/..%2F..%2Fetc%2Fpasswd/download',
+    });
+    expect(tricky.statusCode).toBe(400);
+  });
+});
+
 describe('restore', () => {
   it('brings the data back as it was, keeps the audit chain valid, and takes a safety backup', async () => {
     const before = await dataSnapshot(t.database.db);
@@ -266,6 +301,7 @@ describe('permissions', () => {
         ['GET', '/api/v1/backups'],
         ['POST', '/api/v1/backups'],
         ['POST', `/api/v1/backups/${base}/restore`],
+        ['GET', `/api/v1/backups/${base}/download`],
       ] as const) {
         const response = await t.request({ method, url, as });
         expect(response.statusCode, `${as} ${method} ${url}`).toBe(403);

@@ -1,9 +1,11 @@
+import { createReadStream } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { perUserKey } from '../../platform/http/auth.ts';
 import { commonErrorResponses, problemSchema } from '../../platform/http/problems.ts';
 import { changeContextFrom } from '../../platform/http/request-context.ts';
+import type { AuditLogger } from '../audit/audit.logger.ts';
 import type { JobManager } from '../jobs/jobs.manager.ts';
 import { jobSchema } from '../jobs/jobs.routes.ts';
 import { BACKUP_NAME_PATTERN } from './backup.format.ts';
@@ -36,9 +38,10 @@ const nameParams = z.object({
     .regex(BACKUP_NAME_PATTERN, 'must be a backup name: letters, digits, - and _ only'),
 });
 
-/** Backups in DATA_DIR/backups (admins only): list, make one, restore one. */
+/** Backups in DATA_DIR/backups (admins only): list, make one, download one, restore one. */
 export function backupsRoutes(options: {
   backups: BackupService;
+  audit: AuditLogger;
   jobs: JobManager;
   jobsPerMinute: number;
 }) {
@@ -107,6 +110,48 @@ export function backupsRoutes(options: {
           changeContextFrom(request),
         );
         return reply.code(202).send(job);
+      },
+    );
+
+    app.get(
+      '/backups/:name/download',
+      {
+        config: {
+          access: BACKUP_PERMISSION,
+          // The file holds the whole school: who took a copy is on record.
+          audit: { action: 'EXPORT', resource: 'SYSTEM' },
+          rateLimit,
+        },
+        schema: {
+          tags,
+          summary: 'Download a backup file (to keep a copy off this machine)',
+          description:
+            'The file exactly as stored (gzip of JSON lines, encrypted when it was made with BACKUP_ENCRYPTION_KEY); its manifest is in the list. Audited EXPORT on SYSTEM with the backup name.',
+          params: nameParams,
+          response: {
+            200: z.unknown().describe('The backup file (application/octet-stream)'),
+            ...commonErrorResponses,
+            404: problemSchema,
+            429: problemSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        const { name } = request.params;
+        const file = await options.backups.file(name);
+        await options.audit.logFromRequest(request, {
+          action: 'EXPORT',
+          resource: 'SYSTEM',
+          resourceId: name,
+          details: { backup: name, size_bytes: file.size },
+        });
+        reply.headers({
+          'content-type': 'application/octet-stream',
+          'content-disposition': `attachment; filename="${name}.backup"`,
+          'content-length': String(file.size),
+          'cache-control': 'no-store',
+        });
+        return reply.send(createReadStream(file.path));
       },
     );
 

@@ -161,6 +161,15 @@ export class BackupService {
     return items.sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
   }
 
+  /** The file of a backup with a readable manifest (404 otherwise), for downloading it. */
+  async file(name: string): Promise<{ path: string; size: number }> {
+    await this.readManifest(name);
+    const file = backupFilePath(this.dir, name);
+    const info = await stat(file).catch(() => undefined);
+    if (!info) throw notFound('Backup', name);
+    return { path: file, size: info.size };
+  }
+
   /** Writes a backup and its manifest; a manual one is audited BACKUP_CREATE. */
   async create(
     kind: BackupManifest['kind'],

@@ -2,7 +2,11 @@ import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'dri
 import { id } from '../../platform/db/columns.ts';
 import { jobs } from '../jobs/jobs.table.ts';
 
-export const EMAIL_DELIVERY_STATUSES = ['SENT', 'FAILED', 'INVALID'] as const;
+/**
+ * SENDING is written just before a message is handed to the server: a run that dies before
+ * it can record the answer leaves it, and a retry then does not send that message again.
+ */
+export const EMAIL_DELIVERY_STATUSES = ['SENDING', 'SENT', 'FAILED', 'INVALID'] as const;
 export type EmailDeliveryStatus = (typeof EMAIL_DELIVERY_STATUSES)[number];
 
 /**

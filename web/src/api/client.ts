@@ -1,6 +1,6 @@
 import createClient from 'openapi-fetch';
 import type { paths } from './schema';
-import { baseUrl, Session } from './session.ts';
+import { baseUrl, type Session } from './session.ts';
 
 /** An RFC 9457 problem as the API answers it, with the field errors when there are any. */
 export interface Problem {

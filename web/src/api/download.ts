@@ -1,4 +1,4 @@
-import { ApiError, type Api } from './client.ts';
+import { type Api, ApiError } from './client.ts';
 import { baseUrl } from './session.ts';
 
 function fileNameFrom(response: Response, fallback: string): string {

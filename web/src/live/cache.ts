@@ -1,0 +1,79 @@
+import type { QueryClient } from '@tanstack/react-query';
+import type { Job, JobList } from './types.ts';
+
+/** The screens whose data an import of each type changes. */
+const IMPORTED_RESOURCES: Record<string, string[]> = {
+  students: ['students'],
+  courses: ['courses'],
+  enrollments: ['enrollments', 'students', 'courses'],
+  grades: ['grades', 'students'],
+  attendance: ['attendance', 'students'],
+  daily_performances: ['performances', 'students'],
+  highlights: ['highlights', 'students'],
+};
+
+function isJobList(value: unknown): value is JobList {
+  return (
+    typeof value === 'object' && value !== null && Array.isArray((value as { jobs?: unknown }).jobs)
+  );
+}
+
+const pending = new WeakMap<QueryClient, Set<string>>();
+
+/**
+ * Refetches the lists of these resources once, shortly: a snapshot of hundreds of jobs, or a
+ * burst of events, costs one request per list instead of one per job.
+ */
+function invalidateSoon(queryClient: QueryClient, resources: string[]): void {
+  let batch = pending.get(queryClient);
+  if (!batch) {
+    const created = new Set<string>();
+    batch = created;
+    pending.set(queryClient, created);
+    setTimeout(() => {
+      pending.delete(queryClient);
+      for (const resource of created) void queryClient.invalidateQueries({ queryKey: [resource] });
+    }, 200);
+  }
+  for (const resource of resources) batch.add(resource);
+}
+
+/** Progress only moves forward within one run: a late copy never replaces a newer one. */
+function isOlder(incoming: Job, known: Job | undefined): boolean {
+  if (!known || known.attempts !== incoming.attempts || known.status !== incoming.status) {
+    return false;
+  }
+  return incoming.status === 'PROCESSING' && incoming.progress.current < known.progress.current;
+}
+
+/**
+ * Puts a job the server reported (socket, SSE or a poll) into the query cache: the job's own
+ * entry ['job', id] is replaced, the lists ['jobs', …] that show it are patched in place, and
+ * when its status changed the lists are refetched (it may now match other filters). A finished
+ * import refreshes the records it wrote.
+ */
+export function applyJob(queryClient: QueryClient, job: Job): void {
+  const known = queryClient.getQueryData<Job>(['job', job.id]);
+  if (isOlder(job, known)) return;
+  queryClient.setQueryData(['job', job.id], job);
+  queryClient.setQueriesData({ queryKey: ['jobs'] }, (list: unknown) => {
+    if (!isJobList(list)) return list;
+    const index = list.jobs.findIndex((item) => item.id === job.id);
+    if (index < 0) return list;
+    const jobs = [...list.jobs];
+    jobs[index] = job;
+    return { ...list, jobs };
+  });
+  const statusChanged = known?.status !== job.status;
+  if (statusChanged) invalidateSoon(queryClient, ['jobs']);
+  if (statusChanged && job.status === 'COMPLETED' && job.job_type === 'bulk_import') {
+    const importType = String(job.metadata.import_type ?? '');
+    invalidateSoon(queryClient, [...(IMPORTED_RESOURCES[importType] ?? []), 'dashboard']);
+  }
+}
+
+/** A job removed on the server: gone from its entry and from every list. */
+export function forgetJob(queryClient: QueryClient, id: string): void {
+  queryClient.removeQueries({ queryKey: ['job', id], exact: true });
+  void queryClient.invalidateQueries({ queryKey: ['jobs'] });
+}
