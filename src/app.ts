@@ -18,6 +18,7 @@ import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { backupsRoutes } from './modules/backups/backups.routes.ts';
 import { coursesRoutes } from './modules/courses/courses.routes.ts';
+import { emailsRoutes } from './modules/emails/emails.routes.ts';
 import { enrollmentsRoutes } from './modules/enrollments/enrollments.routes.ts';
 import { exportsRoutes } from './modules/exports/exports.routes.ts';
 import { gradesRoutes } from './modules/grades/grades.routes.ts';
@@ -28,6 +29,7 @@ import { jobsRoutes } from './modules/jobs/jobs.routes.ts';
 import { jobsSocketRoutes } from './modules/jobs/jobs.socket.ts';
 import { migrationRoutes } from './modules/migration/migration.routes.ts';
 import { performancesRoutes } from './modules/performances/performances.routes.ts';
+import { resultsRoutes } from './modules/results/results.routes.ts';
 import { rolesRoutes } from './modules/roles/roles.routes.ts';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.ts';
 import { settingsRoutes } from './modules/settings/settings.routes.ts';
@@ -39,6 +41,7 @@ import { registerMetrics } from './platform/http/metrics.ts';
 import { registerProblemHandlers } from './platform/http/problems.ts';
 import type { ChangeRecorder } from './platform/http/request-context.ts';
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
+import { WEB_DIST_DIR, webAppRoutes } from './platform/http/web-app.ts';
 import { createServices, type Services } from './services.ts';
 
 export interface AppDeps {
@@ -48,6 +51,8 @@ export interface AppDeps {
   recorder?: ChangeRecorder;
   /** Fastify logger options; tests pass false. */
   logger?: FastifyServerOptions['logger'];
+  /** The built admin UI; tests pass a folder of their own. */
+  webDistDir?: string;
 }
 
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
@@ -142,9 +147,12 @@ export async function buildApp(
     services.audit.start();
   });
   app.addHook('onClose', async () => {
+    // Changes still waiting for their recompute become PENDING jobs, run at the next start.
+    await services.recompute.close();
     await services.jobEngine.stop(config.jobs.shutdownGraceMs);
     await services.bus.close();
     await services.audit.stop();
+    await services.mailer.close();
   });
   registerAuthentication(app, {
     signer: services.signer,
@@ -168,6 +176,7 @@ export async function buildApp(
       await api.register(attendanceRoutes(services.attendance, parents));
       await api.register(performancesRoutes(services.performances, parents));
       await api.register(highlightsRoutes(services.highlights, parents));
+      await api.register(resultsRoutes(services.results, services.settings));
       await api.register(
         jobsSocketRoutes({
           manager: services.jobs,
@@ -215,7 +224,16 @@ export async function buildApp(
       await api.register(
         backupsRoutes({
           backups: services.backups,
+          audit: services.audit,
           jobs: services.jobs,
+          jobsPerMinute: config.rateLimits.jobsPerMinute,
+        }),
+      );
+      await api.register(
+        emailsRoutes({
+          emails: services.emails,
+          jobs: services.jobs,
+          registry: services.jobRegistry,
           jobsPerMinute: config.rateLimits.jobsPerMinute,
         }),
       );
@@ -230,6 +248,8 @@ export async function buildApp(
     },
     { prefix: API_PREFIX },
   );
+  // The admin UI: its catch-all GET answers the UI's pages; unknown API paths stay 404 problems.
+  await app.register(webAppRoutes({ distDir: deps.webDistDir ?? WEB_DIST_DIR }));
 
   return { app, services };
 }

@@ -115,4 +115,39 @@ describe('configuration', () => {
     expect(config.corsOrigins).toEqual(['https://school.example', 'http://localhost:5173']);
     expect(config.databaseUrl).toBe('postgres://u@db:5432/registrar');
   });
+
+  it('reads the mail settings, and never shows a bad SMTP_URL (it may hold a password)', () => {
+    const defaults = loadConfig({ DATA_DIR: tempDir() });
+    expect(defaults.mail).toEqual({
+      smtpUrl: undefined,
+      from: 'Registrar <registrar@localhost>',
+      ratePerMinute: 120,
+      maxAttempts: 4,
+      retryBaseMs: 2000,
+      concurrency: 4,
+    });
+    const set = loadConfig({
+      DATA_DIR: tempDir(),
+      SMTP_URL: 'smtps://office:pw@mail.school.example:465',
+      EMAIL_FROM: 'School Office <office@school.example>',
+      EMAIL_RATE_PER_MINUTE: '0',
+    });
+    expect(set.mail).toMatchObject({
+      smtpUrl: 'smtps://office:pw@mail.school.example:465',
+      ratePerMinute: 0,
+    });
+    try {
+      loadConfig({
+        DATA_DIR: tempDir(),
+        SMTP_URL: 'http://office:s3cret@mail',
+        EMAIL_FROM: 'nobody',
+      });
+      expect.unreachable();
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain('SMTP_URL="(hidden)"');
+      expect(message).not.toContain('s3cret');
+      expect(message).toContain('EMAIL_FROM="nobody"');
+    }
+  });
 });

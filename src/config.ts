@@ -118,6 +118,26 @@ const envSchema = z.object({
   MAX_JOBS_PER_USER: integer(100, 1, 1_000_000),
   JOB_CONCURRENCY: integer(2, 1, 64),
   RUN_WORKER: booleanFlag(true),
+  RECOMPUTE_DEBOUNCE_MS: integer(2000, 0, 600_000),
+  SMTP_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^smtps?:\/\/[^/?#]+/, 'must be smtp://[user:pass@]host[:port] or smtps://…')
+      .refine((value) => URL.canParse(value), { message: 'is not a valid URL' })
+      .optional(),
+  ),
+  EMAIL_FROM: z
+    .string()
+    .trim()
+    .regex(
+      /^([^<>]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/,
+      'must be an address (office@school.example) or a name and address (School <office@school.example>)',
+    )
+    .default('Registrar <registrar@localhost>'),
+  EMAIL_RATE_PER_MINUTE: integer(120, 0, 1_000_000),
+  EMAIL_MAX_ATTEMPTS: integer(4, 1, 20),
+  EMAIL_RETRY_BASE_MS: integer(2000, 1, 600_000),
+  EMAIL_CONCURRENCY: integer(4, 1, 32),
   BACKUP_ENCRYPTION_KEY: optionalString.pipe(
     z
       .string()
@@ -173,6 +193,8 @@ export interface Config {
   rateLimits: { exportsPerMinute: number; jobsPerMinute: number };
   /** Rows GET /exports/{resource} streams at most; larger exports run as export_large jobs. */
   exportSyncLimit: number;
+  /** Quiet time after a change before results are recomputed; 0: only on request. */
+  recomputeDebounceMs: number;
   audit: {
     /** Off only for benchmarks that measure what auditing costs. */
     enabled: boolean;
@@ -183,6 +205,19 @@ export interface Config {
   };
   /** Encrypts new backups with AES-256-GCM and decrypts encrypted ones; never logged. */
   backupEncryptionKey: Buffer | undefined;
+  mail: {
+    /** SMTP server (may hold credentials: never logged); unset writes .eml files to DATA_DIR/outbox. */
+    smtpUrl: string | undefined;
+    from: string;
+    /** Messages per minute across the email batches of one process; 0 = no limit. */
+    ratePerMinute: number;
+    /** Tries per message when the server answers 4xx (or cannot be reached). */
+    maxAttempts: number;
+    /** Wait before the second try; each further try waits twice as long. */
+    retryBaseMs: number;
+    /** Messages a batch has in flight at once (and SMTP connections kept open). */
+    concurrency: number;
+  };
   /** Defaults for the runtime settings an admin can change later (GET/PATCH /api/v1/settings). */
   settingsDefaults: {
     school_name: string;
@@ -223,7 +258,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         const name = issue.path.join('.');
         const raw = source[name];
         const shown =
-          name.includes('SECRET') || name.includes('PASSWORD') || name.includes('KEY')
+          name.includes('SECRET') ||
+          name.includes('PASSWORD') ||
+          name.includes('KEY') ||
+          name === 'SMTP_URL'
             ? '(hidden)'
             : raw;
         return `${name}=${JSON.stringify(shown ?? '')}: ${issue.message}`;
@@ -269,6 +307,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       jobsPerMinute: env.RATE_LIMIT_JOBS_PER_MINUTE,
     },
     exportSyncLimit: env.EXPORT_SYNC_LIMIT,
+    recomputeDebounceMs: env.RECOMPUTE_DEBOUNCE_MS,
     audit: {
       enabled: env.AUDIT_ENABLED,
       reads: env.AUDIT_READS,
@@ -278,6 +317,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       env.BACKUP_ENCRYPTION_KEY === undefined
         ? undefined
         : (parseBackupKey(env.BACKUP_ENCRYPTION_KEY) ?? undefined),
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      from: env.EMAIL_FROM,
+      ratePerMinute: env.EMAIL_RATE_PER_MINUTE,
+      maxAttempts: env.EMAIL_MAX_ATTEMPTS,
+      retryBaseMs: env.EMAIL_RETRY_BASE_MS,
+      concurrency: env.EMAIL_CONCURRENCY,
+    },
     settingsDefaults: {
       school_name: env.SCHOOL_NAME,
       default_language: env.DEFAULT_LANGUAGE,

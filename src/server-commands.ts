@@ -131,6 +131,14 @@ export async function seed(options: { demo?: boolean; students: string }) {
     announceFirstAdmin(await prepareDatabase(database, services, config));
     const { seedDemoSchool } = await import('./modules/demo/demo-seed.ts');
     const counts = await seedDemoSchool(database.db, { students: Number(options.students) });
+    // The seed writes with SQL, not through the services: its results come from one job,
+    // which runs when the server starts.
+    await services.jobs.createJob({
+      jobType: 'recompute',
+      userId: null,
+      metadata: { scope: 'all' },
+      priority: 3,
+    });
     process.stdout.write(`Demo school ready: ${JSON.stringify(counts)}\n`);
     await services.audit.stop();
   } finally {

@@ -6,6 +6,8 @@ import { AuthService } from './modules/auth/auth.service.ts';
 import { backupRestoreHandler } from './modules/backups/backup-restore.job.ts';
 import { BackupService } from './modules/backups/backups.service.ts';
 import { createCoursesService } from './modules/courses/courses.service.ts';
+import { emailBatchHandler } from './modules/emails/email-batch.job.ts';
+import { EmailsService } from './modules/emails/emails.service.ts';
 import { createEnrollmentsService } from './modules/enrollments/enrollments.service.ts';
 import { exportLargeHandler } from './modules/exports/export-large.job.ts';
 import { createGradesService } from './modules/grades/grades.service.ts';
@@ -21,6 +23,9 @@ import { JobRegistry } from './modules/jobs/jobs.registry.ts';
 import { dataMigrationHandler } from './modules/migration/data-migration.job.ts';
 import { DataMigrationService } from './modules/migration/data-migration.service.ts';
 import { createPerformancesService } from './modules/performances/performances.service.ts';
+import { recomputeHandler } from './modules/results/recompute.job.ts';
+import { RecomputeScheduler } from './modules/results/recompute-scheduler.ts';
+import { ResultsService } from './modules/results/results.service.ts';
 import { RolesService } from './modules/roles/roles.service.ts';
 import { bulkImportDispatcher } from './modules/sessions/import-job-dispatch.ts';
 import { sessionImportHandler } from './modules/sessions/session-import.job.ts';
@@ -35,6 +40,10 @@ import { ChangeFeed } from './platform/events/change-feed.ts';
 import { type EventBus, LocalEventBus } from './platform/events/event-bus.ts';
 import { RedisEventBus } from './platform/events/redis-event-bus.ts';
 import type { ChangeRecorder } from './platform/http/request-context.ts';
+import type { Mailer } from './platform/mail/mailer.ts';
+import { OutboxMailer, outboxDir } from './platform/mail/outbox.mailer.ts';
+import { MailRateLimiter } from './platform/mail/rate-limiter.ts';
+import { SmtpMailer } from './platform/mail/smtp.mailer.ts';
 import { TokenSigner } from './platform/security/tokens.ts';
 
 /** Every service, wired once per process (or per test) around one database. */
@@ -60,7 +69,10 @@ export function createServices(
   // Cached lists hear of changes in this process at once, and from other processes on the bus.
   const changes = new ChangeFeed(bus);
   const caching: ListCaching = { ttlMs: config.listCacheMs, changes };
-  const settings = new SettingsService(db, config.settingsDefaults, audit);
+  // A new letter scale changes every result's letter (the scheduler is made below).
+  const settings = new SettingsService(db, config.settingsDefaults, audit, (keys) => {
+    if (keys.includes('grade_scale')) recompute.requestAll();
+  });
   const jobs = new JobManager(db, bus, audit, {
     maxJobs: config.jobs.maxJobs,
     maxJobsPerUser: config.jobs.maxJobsPerUser,
@@ -87,6 +99,19 @@ export function createServices(
     encryptionKey: config.backupEncryptionKey,
   });
   const migration = new DataMigrationService(db, audit);
+  // Without SMTP_URL, messages wait as .eml files in DATA_DIR/outbox (nothing is lost).
+  const mailer: Mailer = config.mail.smtpUrl
+    ? new SmtpMailer({ url: config.mail.smtpUrl, maxConnections: config.mail.concurrency })
+    : new OutboxMailer(outboxDir(config.dataDir));
+  const results = new ResultsService(db);
+  // Results follow the writes of this process (a restore announces every resource: all).
+  const recompute = new RecomputeScheduler(db, jobs, {
+    debounceMs: config.recomputeDebounceMs,
+    ...(options.onJobEngineError
+      ? { onError: (error: unknown) => options.onJobEngineError?.(error, 'recompute scheduling') }
+      : {}),
+  });
+  recompute.watch(changes);
   // The resource routes find the bulk routes' service here.
   for (const service of Object.values(records)) service.bulkChanges = bulkChanges;
   const jobRegistry = new JobRegistry()
@@ -116,7 +141,23 @@ export function createServices(
     .register(
       'data_migration',
       dataMigrationHandler({ db, migration, jwtSecret: config.jwtSecret }),
+    )
+    .register('recompute', recomputeHandler({ results, settings }))
+    .register(
+      'email_batch',
+      emailBatchHandler({
+        db,
+        audit,
+        mailer,
+        limiter: new MailRateLimiter(config.mail.ratePerMinute),
+        from: config.mail.from,
+        maxAttempts: config.mail.maxAttempts,
+        retryBaseMs: config.mail.retryBaseMs,
+        concurrency: config.mail.concurrency,
+      }),
     );
+  // Every job type has its handler: a process that could not run one of them does not start.
+  jobRegistry.assertComplete();
   const concurrency = async () => (await settings.get()).job_concurrency;
   const jobEngine = config.redisUrl
     ? new BullMqJobEngine(jobs, jobRegistry, bus, {
@@ -147,6 +188,10 @@ export function createServices(
     sessions: new SessionsService(db, records, jobs),
     backups,
     migration,
+    results,
+    recompute,
+    mailer,
+    emails: new EmailsService(db, jobs),
   };
 }
 

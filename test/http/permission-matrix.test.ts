@@ -40,6 +40,13 @@ describe('permission matrix', () => {
     expect(t.app.apiRoutes.length).toBeGreaterThan(20);
   });
 
+  it('guards the derived results with grades:read', () => {
+    for (const url of ['/api/v1/students/:id/results', '/api/v1/courses/:id/results']) {
+      const route = t.app.apiRoutes.find((item) => item.method === 'GET' && item.url === url);
+      expect(route?.access, url).toBe('grades:read');
+    }
+  });
+
   it('refuses every non-public route without a token (401)', async () => {
     const protectedRoutes = t.app.apiRoutes.filter((route) => route.access !== 'public');
     for (const route of protectedRoutes) {
@@ -85,6 +92,16 @@ describe('permission matrix', () => {
     const viewer = (await t.services.roles.permissionsFor('viewer')) ?? [];
     expect(viewer.every((grant) => grant.endsWith(':read'))).toBe(true);
     expect(await t.services.roles.permissionsFor('admin')).toEqual(['*']);
+  });
+
+  it('lists the email routes: sending needs emails:send (admins only by default)', async () => {
+    const routes = t.app.apiRoutes.filter((route) => route.url.startsWith('/api/v1/emails'));
+    expect(routes.map((route) => `${route.method} ${route.url} ${route.access}`).sort()).toEqual([
+      'GET /api/v1/emails/:job_id/deliveries jobs:read',
+      'POST /api/v1/emails emails:send',
+    ]);
+    const teacher = (await t.services.roles.permissionsFor('teacher')) ?? [];
+    expect(grants(teacher, 'emails:send')).toBe(false);
   });
 });
 

@@ -1,7 +1,10 @@
-import { eq, type SQL } from 'drizzle-orm';
+import { eq, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { equalsFilter } from '../../platform/crud/filters.ts';
 import type { ResourceDefinition, ResourceTable } from '../../platform/crud/resource.service.ts';
+import { queryId } from '../../platform/http/fields.ts';
+import { pageQuerySchema, sortSchema } from '../../platform/http/pagination.ts';
 import {
   attendanceDefinition,
   attendanceListQuerySchema,
@@ -24,6 +27,7 @@ import {
   performanceListQuerySchema,
 } from '../performances/performances.schema.ts';
 import { dailyPerformances } from '../performances/performances.table.ts';
+import { courseResults } from '../results/results.table.ts';
 import type { Permission } from '../roles/permissions.ts';
 import { studentDefinition, studentListQuerySchema } from '../students/students.schema.ts';
 import { students } from '../students/students.table.ts';
@@ -41,10 +45,13 @@ export const EXPORT_RESOURCES = [
   'daily_performances',
   'highlights',
   'users',
+  'results',
 ] as const;
 export type ExportResource = (typeof EXPORT_RESOURCES)[number];
 
 type Label = Record<ExportLanguage, string>;
+
+export type ExportTable = PgTable & { id: PgColumn; deleted_at?: PgColumn };
 
 export interface ExportColumn {
   key: string;
@@ -60,7 +67,8 @@ export interface ExportSpec {
   /** The resource's read permission: exporting is reading. */
   permission: Permission;
   sheet: Label;
-  table: ResourceTable;
+  /** Derived tables (course_results) have no soft delete, so no deleted_at. */
+  table: ExportTable;
   /** Filters and text search, shared with the resource's list. */
   definition: Pick<
     ResourceDefinition<ResourceTable, never>,
@@ -108,7 +116,7 @@ const courseRef = (table: { course_id: PgColumn }) => ({
   join: { table: courses, on: eq(courses.id, table.course_id) },
 });
 
-const idColumn = (table: ResourceTable) => column('id', 'number', table.id, 'ID', 'Α/Α');
+const idColumn = (table: ExportTable) => column('id', 'number', table.id, 'ID', 'Α/Α');
 
 /** The student export's Greek headers are the original system's, so the file imports back. */
 const studentColumns: ExportColumn[] = [
@@ -145,6 +153,18 @@ const attendanceCourse = courseRef(attendance);
 const performanceStudent = studentRef(dailyPerformances);
 const performanceCourse = courseRef(dailyPerformances);
 const highlightStudent = studentRef(highlights);
+const resultStudent = studentRef(courseResults);
+const resultCourse = courseRef(courseResults);
+
+/** Results have no list route: the export's filters are its own. */
+export const resultExportQuerySchema = pageQuerySchema
+  .pick({ page: true, page_size: true })
+  .extend({
+    sort: sortSchema(['id'], 'id'),
+    student_id: queryId,
+    course_id: queryId,
+    letter_grade: z.string().trim().max(10).optional(),
+  });
 
 export const EXPORT_SPECS: Record<ExportResource, ExportSpec> = {
   students: {
@@ -347,10 +367,85 @@ export const EXPORT_SPECS: Record<ExportResource, ExportSpec> = {
     ],
     joins: [],
   },
+  results: {
+    name: 'results',
+    auditResource: 'GRADE',
+    permission: 'grades:read',
+    sheet: { en: 'Results', el: 'Αποτελέσματα' },
+    table: courseResults,
+    definition: {
+      label: 'Result',
+      // Results of deleted students or courses wait for their recompute to go: never shown.
+      // (Subqueries, not the joined columns: counting reads the table without its joins.)
+      filters: (query) => [
+        sql`EXISTS (SELECT 1 FROM ${students} WHERE ${students.id} = ${courseResults.student_id} AND ${students.deleted_at} IS NULL)`,
+        sql`EXISTS (SELECT 1 FROM ${courses} WHERE ${courses.id} = ${courseResults.course_id} AND ${courses.deleted_at} IS NULL)`,
+        equalsFilter(courseResults.student_id, query.student_id),
+        equalsFilter(courseResults.course_id, query.course_id),
+        equalsFilter(courseResults.letter_grade, query.letter_grade),
+      ],
+    },
+    listQuery: resultExportQuerySchema,
+    columns: [
+      idColumn(courseResults),
+      ...resultStudent.columns,
+      ...resultCourse.columns,
+      column(
+        'weighted_percentage',
+        'number',
+        courseResults.weighted_percentage,
+        'Weighted %',
+        'Σταθμισμένο %',
+      ),
+      column(
+        'absence_penalty',
+        'number',
+        courseResults.absence_penalty,
+        'Absence penalty',
+        'Ποινή απουσιών',
+      ),
+      column('final_percentage', 'number', courseResults.final_percentage, 'Final %', 'Τελικό %'),
+      column('letter_grade', 'text', courseResults.letter_grade, 'Letter', 'Χαρακτηρισμός'),
+      column('grade_count', 'number', courseResults.grade_count, 'Grades', 'Βαθμοί'),
+      column('present_count', 'number', courseResults.present_count, 'Present', 'Παρών'),
+      column('late_count', 'number', courseResults.late_count, 'Late', 'Καθυστέρηση'),
+      column('absent_count', 'number', courseResults.absent_count, 'Absent', 'Απών'),
+      column('excused_count', 'number', courseResults.excused_count, 'Excused', 'Δικαιολογημένη'),
+      column(
+        'attendance_rate',
+        'number',
+        courseResults.attendance_rate,
+        'Attendance %',
+        'Παρουσίες %',
+      ),
+      column(
+        'excused_rate',
+        'number',
+        courseResults.excused_rate,
+        'Excused %',
+        'Δικαιολογημένες %',
+      ),
+      column(
+        'average_performance',
+        'number',
+        courseResults.average_performance,
+        'Daily performance %',
+        'Ημερήσια επίδοση %',
+      ),
+      column(
+        'computed_at',
+        'datetime',
+        courseResults.computed_at,
+        'Computed (UTC)',
+        'Υπολογισμός (UTC)',
+      ),
+    ],
+    joins: [resultStudent.join, resultCourse.join],
+  },
 };
 
 /** Shown when the export includes deleted records. */
-export const deletedAtColumn = (table: ResourceTable): ExportColumn =>
+export const deletedAtColumn = (table: { deleted_at: PgColumn }): ExportColumn =>
   column('deleted_at', 'datetime', table.deleted_at, 'Deleted (UTC)', 'Διαγραφή (UTC)');
 
 /** The columns as a writer needs them, headers in the requested language. */
@@ -359,5 +454,5 @@ export function sheetColumns(columns: ExportColumn[], lang: ExportLanguage): She
 }
 
 /** The per-student report's parts (GET /exports/students/{id}/report). */
-export const REPORT_PARTS = ['grades', 'attendance', 'highlights'] as const;
+export const REPORT_PARTS = ['grades', 'attendance', 'highlights', 'results'] as const;
 export const REPORT_STUDENT_SHEET: Label = { en: 'Student', el: 'Μαθητής' };

@@ -292,7 +292,13 @@ describe('GET /exports/students/{id}/report', () => {
       as: 'viewer',
     });
     const report = response.json();
-    expect(Object.keys(report)).toEqual(['student', 'grades', 'attendance', 'highlights']);
+    expect(Object.keys(report)).toEqual([
+      'student',
+      'grades',
+      'attendance',
+      'highlights',
+      'results',
+    ]);
     expect(report.student[0].last_name).toBe('Παπαδοπούλου');
     expect(report.grades).toHaveLength(1);
     expect(report.attendance).toHaveLength(1);

@@ -22,7 +22,12 @@ import type { JobRegistry } from '../jobs/jobs.registry.ts';
 import { jobSchema } from '../jobs/jobs.routes.ts';
 import { grants, type Permission } from '../roles/permissions.ts';
 import { exportFilePath } from './export-large.job.ts';
-import { EXPORT_RESOURCES, EXPORT_SPECS, type ExportResource } from './exports.resources.ts';
+import {
+  EXPORT_RESOURCES,
+  EXPORT_SPECS,
+  type ExportResource,
+  REPORT_PARTS,
+} from './exports.resources.ts';
 import {
   type ExportFilters,
   ExportService,
@@ -204,9 +209,10 @@ export function exportsRoutes(options: ExportsRoutesOptions) {
         config: { access: 'students:read', rateLimit },
         schema: {
           tags,
-          summary: "One student's report: the student, grades, attendance and highlights",
+          summary:
+            "One student's report: the student, grades, attendance, highlights and course results",
           description:
-            'XLSX: one sheet each. CSV: one section each (a title line, a header, the rows, an empty line). JSON: {"student": [..], "grades": [..], "attendance": [..], "highlights": [..]}. Needs grades:read, attendance:read and highlights:read too.',
+            'XLSX: one sheet each. CSV: one section each (a title line, a header, the rows, an empty line). JSON: {"student": [..], "grades": [..], "attendance": [..], "highlights": [..], "results": [..]}. Needs grades:read, attendance:read and highlights:read too (results need grades:read).',
           params: reportParams,
           querystring: z.object({ format: formatField, lang: langField }),
           response: {
@@ -218,7 +224,7 @@ export function exportsRoutes(options: ExportsRoutesOptions) {
         },
       },
       async (request, reply) => {
-        for (const part of ['grades', 'attendance', 'highlights'] as const) {
+        for (const part of REPORT_PARTS) {
           const needed = EXPORT_SPECS[part].permission;
           if (!holds(request, needed)) {
             throw forbidden(

@@ -59,7 +59,10 @@ export class ExportService {
 
   /** The columns of an export; deleted_at only when deleted records are included. */
   columns(spec: ExportSpec, filters: ExportFilters): ExportColumn[] {
-    return filters.include_deleted ? [...spec.columns, deletedAtColumn(spec.table)] : spec.columns;
+    const { table } = spec;
+    return filters.include_deleted && table.deleted_at
+      ? [...spec.columns, deletedAtColumn({ deleted_at: table.deleted_at })]
+      : spec.columns;
   }
 
   /** The conditions of the resource's list (soft delete, text search, filters). */
@@ -73,7 +76,7 @@ export class ExportService {
       ]);
     }
     return [
-      filters.include_deleted ? undefined : isNull(table.deleted_at),
+      filters.include_deleted || !table.deleted_at ? undefined : isNull(table.deleted_at),
       search && definition.searchDocument
         ? sql`${definition.searchDocument} ILIKE ${likePattern(search)}`
         : undefined,

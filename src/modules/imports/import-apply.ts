@@ -30,6 +30,8 @@ export async function applyBatch(
   const service = services[target.service];
   const table = service.table as PgTable & { id: never };
   const outcome: BatchOutcome = { created: 0, updated: 0, unchanged: 0 };
+  // The records written, for the change announcement (derived results follow them).
+  const written: number[] = [];
   await db.transaction(async (tx) => {
     const entries: AuditEntryInput[] = [];
     const creates = rows.filter((row) => row.action === 'create');
@@ -44,6 +46,7 @@ export async function applyBatch(
       outcome.created += inserted.length;
       outcome.unchanged += creates.length - inserted.length;
       for (const record of inserted) {
+        written.push(record.id as number);
         entries.push({
           action: 'CREATE',
           resource: service.resource,
@@ -85,6 +88,7 @@ export async function applyBatch(
           continue;
         }
         outcome.updated += 1;
+        written.push(after.id as number);
         const { oldValues, newValues } = changedFields(
           service.toResponse(before),
           service.toResponse(after),
@@ -101,6 +105,6 @@ export async function applyBatch(
     }
     await audit.append(tx, origin, entries);
   });
-  if (outcome.created + outcome.updated > 0) service.recordsChanged();
+  if (outcome.created + outcome.updated > 0) service.recordsChanged(written);
   return outcome;
 }

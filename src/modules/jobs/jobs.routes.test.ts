@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTestApp, type TestApp } from '../../../test/support/test-app.ts';
 import { auditLogs } from '../audit/audit.table.ts';
+import { JOB_TYPES } from './jobs.constants.ts';
 import type { JobResponse } from './jobs.manager.ts';
 import { jobs } from './jobs.table.ts';
 
@@ -239,8 +240,9 @@ describe('job permissions, visibility and limits', () => {
     const unknown = await createJob({}, { job_type: 'teleport' });
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json().errors[0].field).toBe('body.job_type');
-    const notYet = await createJob({}, { job_type: 'recompute' });
-    expect(notYet.statusCode).toBe(422);
+    const recomputeWithoutScope = await createJob({}, { job_type: 'recompute' });
+    expect(recomputeWithoutScope.statusCode).toBe(422);
+    expect(recomputeWithoutScope.json().errors[0].field).toMatch(/^body\.metadata/);
     const badMetadata = await createJob({ label: 5 });
     expect(badMetadata.statusCode).toBe(422);
     expect(badMetadata.json().errors[0].field).toBe('body.metadata.label');
@@ -332,5 +334,12 @@ describe('job permissions, visibility and limits', () => {
     } finally {
       await limited.close();
     }
+  });
+});
+
+describe('job types', () => {
+  it('has a handler for each of the eight job types, so startup can insist on it', () => {
+    expect(t.services.jobRegistry.missing()).toEqual([]);
+    expect(JOB_TYPES.every((type) => t.services.jobRegistry.has(type))).toBe(true);
   });
 });

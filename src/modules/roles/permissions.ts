@@ -27,6 +27,8 @@ export const PERMISSIONS = [
   'jobs:read',
   'jobs:create',
   'jobs:manage',
+  // Admins only by default: one batch can write to every student (docs/DECISIONS.md).
+  'emails:send',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

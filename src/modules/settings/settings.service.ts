@@ -4,6 +4,7 @@ import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/db/client.ts';
 import { type ChangeContext, SYSTEM_CONTEXT } from '../../platform/http/request-context.ts';
 import { type AuditLogger, originFromContext } from '../audit/audit.logger.ts';
+import { DEFAULT_GRADE_SCALE, gradeScaleSchema } from '../results/grade-scale.ts';
 import { settings } from './settings.table.ts';
 
 export const settingsSchema = z
@@ -19,6 +20,7 @@ export const settingsSchema = z
       .describe('Days an audit entry is kept before it is archived; null keeps it forever'),
     job_retention_hours: z.number().int().min(1).max(87_600),
     job_concurrency: z.number().int().min(1).max(64),
+    grade_scale: gradeScaleSchema,
   })
   .meta({ id: 'Settings' });
 
@@ -32,13 +34,16 @@ export class SettingsService {
     private readonly db: Database,
     private readonly defaults: Config['settingsDefaults'],
     private readonly audit?: AuditLogger,
+    /** Told which settings changed once the change has committed (results follow grade_scale). */
+    private readonly onChange?: (keys: Array<keyof Settings>) => void,
   ) {}
 
   async get(): Promise<Settings> {
     const rows = await this.db.select().from(settings);
     const stored = Object.fromEntries(rows.map((row) => [row.key, row.value]));
     // A stored value that no longer validates (an older version wrote it) falls back to the default.
-    const merged: Record<string, unknown> = { ...this.defaults };
+    // grade_scale has no environment variable: its default is the usual A+ … F scale.
+    const merged: Record<string, unknown> = { grade_scale: DEFAULT_GRADE_SCALE, ...this.defaults };
     for (const key of Object.keys(settingsSchema.shape) as Array<keyof Settings>) {
       if (key in stored && settingsSchema.shape[key].safeParse(stored[key]).success) {
         merged[key] = stored[key];
@@ -77,6 +82,7 @@ export class SettingsService {
         },
       ]);
     });
+    this.onChange?.(Object.keys(patch) as Array<keyof Settings>);
     return { settings: await this.get(), previous };
   }
 }

@@ -428,6 +428,7 @@ export class BulkChangeService {
   ): Promise<BatchReport> {
     const target = this.target(name);
     const report: BatchReport = { counts: emptyCounts(), refused: [], notFound: [] };
+    const changed: number[] = [];
     await this.db.transaction(async (tx) => {
       const entries: AuditEntryInput[] = [];
       for (const item of await this.inspect(tx, target, operation, ids, changes, true)) {
@@ -445,6 +446,7 @@ export class BulkChangeService {
             return this.write(savepoint, target, operation, before.id, changes);
           });
           entries.push(this.entryFor(target, operation, before, after, jobId));
+          changed.push(before.id);
           report.counts.change += 1;
         } catch (error) {
           const problem = refusalOf(error);
@@ -459,7 +461,7 @@ export class BulkChangeService {
       }
       await this.audit.append(tx, origin, entries);
     });
-    if (report.counts.change > 0) target.service.recordsChanged();
+    if (report.counts.change > 0) target.service.recordsChanged(changed);
     return report;
   }
 

@@ -148,11 +148,12 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
   }
 
   /**
-   * Tells every process that this resource's records changed, so cached lists are dropped.
-   * Writes through this service do it themselves; call it after writing the table otherwise.
+   * Tells every process that this resource's records changed, so cached lists are dropped
+   * (and derived results recomputed: `ids` names the records, when known). Writes through this
+   * service do it themselves; call it after writing the table otherwise.
    */
-  recordsChanged(): void {
-    if (this.changes) this.changes.announce(this.definition.resource);
+  recordsChanged(ids?: readonly number[]): void {
+    if (this.changes) this.changes.announce(this.definition.resource, ids);
     else this.forgetCachedLists();
   }
 
@@ -222,10 +223,17 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
     };
   }
 
-  /** A write's transaction; cached lists are dropped once it has committed (a rollback changed nothing). */
-  private async inTransaction<R>(work: (tx: Transaction) => Promise<R>): Promise<R> {
-    const result = await this.db.transaction(work);
-    this.recordsChanged();
+  /**
+   * A write of record `id`'s transaction; cached lists are dropped once it has committed (a
+   * rollback changed nothing). A create learns its id inside, through `written`.
+   */
+  private async inTransaction<R>(
+    work: (tx: Transaction, written: (id: number) => void) => Promise<R>,
+    id?: number,
+  ): Promise<R> {
+    const ids = id === undefined ? [] : [id];
+    const result = await this.db.transaction((tx) => work(tx, (created) => ids.push(created)));
+    this.recordsChanged(ids);
     return result;
   }
 
@@ -297,13 +305,14 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
 
   async create(values: T['$inferInsert'], context: ChangeContext): Promise<Response> {
     const { table, resource } = this.definition;
-    return this.inTransaction(async (tx) => {
+    return this.inTransaction(async (tx, written) => {
       await this.definition.checkWrite?.(tx, values, null);
       const [row] = (await tx
         .insert(table as PgTable)
         .values(values as PgTable['$inferInsert'])
         .returning()) as Row<T>[];
       if (!row) throw new Error(`insert into ${resource} returned no row`);
+      written(row.id);
       const response = this.definition.toResponse(row);
       await this.recorder.record(tx, {
         action: 'CREATE',
@@ -352,7 +361,7 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
         });
       }
       return after;
-    });
+    }, id);
   }
 
   async remove(id: number, context: ChangeContext): Promise<void> {
@@ -394,6 +403,6 @@ export class ResourceService<T extends ResourceTable, Response extends Record<st
         context,
       });
       return response;
-    });
+    }, id);
   }
 }

@@ -3,7 +3,16 @@ import type { EventBus } from './event-bus.ts';
 
 const CHANNEL = 'records-changed';
 
-type Listener = () => void;
+/**
+ * `ids`: the records that changed, when the writer named them (a whole-table change names
+ * none). `local`: announced in this process, not heard from another over the bus.
+ */
+export interface RecordsChange {
+  ids: readonly number[] | undefined;
+  local: boolean;
+}
+
+type Listener = (change: RecordsChange) => void;
 
 /**
  * "Records of this resource changed", for the processes that keep answers about them
@@ -19,12 +28,15 @@ export class ChangeFeed {
     this.unsubscribe = bus.subscribe(CHANNEL, (message) => {
       const { resource, source } = (message ?? {}) as { resource?: unknown; source?: unknown };
       // This process's own announcements were delivered when they were made.
-      if (typeof resource === 'string' && source !== this.source) this.deliver(resource);
+      if (typeof resource === 'string' && source !== this.source) {
+        this.deliver(resource, { ids: undefined, local: false });
+      }
     });
   }
 
-  announce(resource: string): void {
-    this.deliver(resource);
+  /** Other processes only drop caches, so the ids stay in this process. */
+  announce(resource: string, ids?: readonly number[]): void {
+    this.deliver(resource, { ids, local: true });
     void this.bus.publish(CHANNEL, { resource, source: this.source });
   }
 
@@ -43,7 +55,7 @@ export class ChangeFeed {
     this.listeners.clear();
   }
 
-  private deliver(resource: string) {
-    for (const listener of this.listeners.get(resource) ?? []) listener();
+  private deliver(resource: string, change: RecordsChange) {
+    for (const listener of this.listeners.get(resource) ?? []) listener(change);
   }
 }
