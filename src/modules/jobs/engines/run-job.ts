@@ -39,6 +39,10 @@ export async function runJob(
       signal,
       progress: async (update) => {
         await manager.updateProgress(row.id, update);
+        // PGlite answers through promises alone, so a handler's loop of queries never lets the
+        // event loop reach its I/O: in embedded mode no request (a cancel included) would be
+        // read until the job ended. Every handler reports progress per batch; yield here.
+        await new Promise((resolve) => setImmediate(resolve));
       },
     });
     outcome = { result };
