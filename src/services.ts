@@ -107,6 +107,7 @@ export function createServices(
   // Results follow the writes of this process (a restore announces every resource: all).
   const recompute = new RecomputeScheduler(db, jobs, {
     debounceMs: config.recomputeDebounceMs,
+    lockAcrossProcesses: config.databaseUrl !== undefined,
     ...(options.onJobEngineError
       ? { onError: (error: unknown) => options.onJobEngineError?.(error, 'recompute scheduling') }
       : {}),

@@ -28,7 +28,15 @@ export interface RecomputeSchedulerOptions {
   debounceMs: number;
   /** Where failures to create a job are reported (they are retried after the next period). */
   onError?: (error: unknown) => void;
+  /**
+   * PostgreSQL, where schedulers of several processes run at once: each decision (look for a
+   * pending job, create one) holds an advisory lock, so two processes never both create one.
+   */
+  lockAcrossProcesses?: boolean;
 }
+
+/** The advisory lock key of scheduling decisions (any constant shared by every process). */
+const SCHEDULE_LOCK = 7_301_001;
 
 interface Window {
   all: boolean;
@@ -189,6 +197,16 @@ export class RecomputeScheduler {
 
   /** Creates the scope's job unless it (or everything) is already waiting. */
   private async schedule(scope: RecomputeScope): Promise<boolean> {
+    if (!this.options.lockAcrossProcesses) return this.scheduleUnlocked(scope);
+    // The lock lives in a transaction of its own; the look-up and the create use other
+    // connections of the pool, and the lock is released when this transaction ends.
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(${SCHEDULE_LOCK})`);
+      return this.scheduleUnlocked(scope);
+    });
+  }
+
+  private async scheduleUnlocked(scope: RecomputeScope): Promise<boolean> {
     if (await this.pendingFor(scope)) return false;
     const job = await this.jobs.createJob({
       jobType: 'recompute',
@@ -196,7 +214,8 @@ export class RecomputeScheduler {
       metadata: scope,
       priority: AUTOMATIC_PRIORITY,
     });
-    // Another process may have checked at the same moment: the newer of two twins gives way.
+    // Another scheduler may have checked at the same moment (two in one process, or without
+    // the lock): the newer of two twins gives way.
     const first = await this.pendingFor(scope);
     if (first && first !== job.id) {
       await this.jobs.cancelJob(job.id).catch(() => undefined);

@@ -272,10 +272,9 @@ describe('automatic recompute', () => {
     await t.services.jobEngine.stop(5000);
     try {
       // Two processes: each its own scheduler, one database. Long quiet times: flushed by hand.
-      const first = new RecomputeScheduler(t.database.db, t.services.jobs, { debounceMs: 60_000 });
-      const second = new RecomputeScheduler(t.database.db, t.services.jobs, {
-        debounceMs: 60_000,
-      });
+      const options = { debounceMs: 60_000, lockAcrossProcesses: t.database.kind === 'postgres' };
+      const first = new RecomputeScheduler(t.database.db, t.services.jobs, options);
+      const second = new RecomputeScheduler(t.database.db, t.services.jobs, options);
       const [g1, g2, g3] = grades.map((grade) => grade.id);
       // Two students of one course: the course. Ana's other grade alone: Ana.
       first.note('GRADE', [g1 as number, g2 as number, g3 as number]);

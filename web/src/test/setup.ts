@@ -5,3 +5,6 @@ afterEach(() => {
   cleanup();
   localStorage.clear();
 });
+
+// jsdom has no layout: scrolling is a no-op here (it would log "not implemented").
+window.scrollTo = () => {};
