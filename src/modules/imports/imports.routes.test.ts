@@ -140,6 +140,24 @@ describe('importing the sample files in order', () => {
     expect(await live(students)).toBe(153);
   });
 
+  it('a commit that refuses to skip error rows starts nothing (409); skipping them is a choice', async () => {
+    const checked = await preview('students', {
+      name: 'students-greek.csv',
+      bytes: fixture('students-greek.csv'),
+    });
+    expect(checked.json()).toMatchObject({ rows_with_errors: 2 });
+    const url = `/api/v1/imports/${checked.json().preview_id}/commit`;
+    const jobsBefore = (await t.request({ method: 'GET', url: '/api/v1/jobs' })).json().total;
+    const refused = await t.request({ method: 'POST', url, payload: { skip_errors: false } });
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.json().detail).toContain('2 rows have errors');
+    expect((await t.request({ method: 'GET', url: '/api/v1/jobs' })).json().total).toBe(jobsBefore);
+    const accepted = await t.request({ method: 'POST', url, payload: { skip_errors: true } });
+    expect(accepted.statusCode, accepted.body).toBe(202);
+    expect((await waitForJob(accepted.json().id)).status).toBe('COMPLETED');
+    expect(await live(students)).toBe(153);
+  });
+
   it('students.xlsx: the same students, so nothing is created', async () => {
     const { preview: checked } = await importFile('students', 'students.xlsx');
     expect(checked).toMatchObject({ total_rows: 50, create: 0, rows_with_errors: 0 });

@@ -232,12 +232,19 @@ export function importsRoutes(
         schema: {
           tags,
           summary: 'Start the bulk_import job of a preview; answers 202 with the job',
+          description:
+            'Rows with errors are never written. With {"skip_errors": false} a preview that has any answers 409 and starts nothing; without a body (or with true) they are skipped.',
           params: previewParams,
+          body: z.strictObject({ skip_errors: z.boolean().optional() }).nullish(),
           response: { 202: jobSchema, ...itemErrors, 409: problemSchema, 429: problemSchema },
         },
       },
       async (request, reply) => {
-        const job = await service.commit(request.params.id, changeContextFrom(request));
+        const job = await service.commit(request.params.id, changeContextFrom(request), {
+          ...(request.body?.skip_errors === undefined
+            ? {}
+            : { skipErrors: request.body.skip_errors }),
+        });
         return reply.code(202).send(job);
       },
     );

@@ -300,13 +300,29 @@ export class ImportsService {
   }
 
   /** Starts the bulk_import job for a preview (once). */
-  async commit(previewId: string, context: ChangeContext): Promise<JobResponse> {
+  /**
+   * Starts the import of a preview. Rows with errors are never written; `skipErrors: false`
+   * (the web UI's unticked "skip rows with errors") refuses a preview that has any, so nobody
+   * imports part of a file without choosing to. Without the option the rows are skipped, as
+   * the CLI and earlier API clients expect.
+   */
+  async commit(
+    previewId: string,
+    context: ChangeContext,
+    options: { skipErrors?: boolean } = {},
+  ): Promise<JobResponse> {
     const preview = await this.ownPreview(previewId, context);
     this.assertMayImport(context, preview.import_type as ImportType);
     if (preview.job_id) {
       throw conflict(`This preview was committed already, as job ${preview.job_id}.`);
     }
     const summary = preview.summary as Record<string, number>;
+    const withErrors = summary.rows_with_errors ?? 0;
+    if (options.skipErrors === false && withErrors > 0) {
+      throw conflict(
+        `${withErrors} row${withErrors === 1 ? ' has' : 's have'} errors; fix the file and check it again, or commit with skip_errors true to import the other rows.`,
+      );
+    }
     const job = await this.jobs.createJob(
       {
         jobType: 'bulk_import',

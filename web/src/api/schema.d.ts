@@ -8505,7 +8505,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start the bulk_import job of a preview; answers 202 with the job */
+        /**
+         * Start the bulk_import job of a preview; answers 202 with the job
+         * @description Rows with errors are never written. With {"skip_errors": false} a preview that has any answers 409 and starts nothing; without a body (or with true) they are skipped.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -8515,7 +8518,13 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        skip_errors?: boolean;
+                    } | null;
+                };
+            };
             responses: {
                 /** @description Default Response */
                 202: {

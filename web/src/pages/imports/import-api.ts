@@ -70,7 +70,8 @@ export async function requestPreview(
 
 /**
  * Starts the import of a checked file (a bulk_import job). Rows with errors are never written;
- * `skip_errors` records that the user chose to go on without them.
+ * with `skip_errors` false the server refuses (409) a preview that has any, so the user's
+ * choice to go on without them is checked there too, not only by the disabled button.
  */
 export async function commitPreview(
   api: Api,
