@@ -35,6 +35,7 @@ import {
 import { SYSTEM_CONTEXT } from '../src/platform/http/request-context.ts';
 import { createServices } from '../src/services.ts';
 import { createScratchDatabase, findPostgres, runNode } from './children.ts';
+import { envCount, loadAverage, machine, mb, round, seconds } from './report.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -45,18 +46,8 @@ const AUDIT_TABLES = new Set(['audit_logs', 'audit_chain_head', 'audit_pending']
 const CHILD_TIMEOUT_MS = 4 * 3_600_000;
 
 const log = (message: string) => process.stderr.write(`[bench:backup] ${message}\n`);
-const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
-const mb = (bytes: number) => round(bytes / 1_048_576);
-const seconds = (since: number) => (performance.now() - since) / 1000;
 const sum = (counts: Record<string, number>) =>
   Object.values(counts).reduce((total, n) => total + n, 0);
-const loadAverage = () => os.loadavg().map((value) => round(value, 2));
-
-function envCount(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
 
 /** The school, table by table, in the order of their references. */
 async function seed(db: Database, students: number) {
@@ -442,13 +433,7 @@ async function main() {
     const report = {
       benchmark: 'backup',
       date: new Date().toISOString(),
-      machine: {
-        cpu_count: os.cpus().length,
-        cpu_model: os.cpus()[0]?.model ?? 'unknown',
-        node_version: process.version,
-        load_average_start: loadAtStart,
-        load_average_end: loadAverage(),
-      },
+      machine: machine(loadAtStart),
       postgres_version: 'skipped' in server ? null : server.version,
       students,
       modes: results,

@@ -19,20 +19,12 @@ import { RolesService } from '../src/modules/roles/roles.service.ts';
 import { openDatabase } from '../src/platform/db/client.ts';
 import { SYSTEM_CONTEXT } from '../src/platform/http/request-context.ts';
 import { createServices } from '../src/services.ts';
+import { envCount, round } from './report.ts';
 
 const log = (message: string) => process.stderr.write(`[bench:email] ${message}\n`);
-const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
-
-function envInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Math.round(Number(raw));
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
-}
 
 async function main() {
-  const messages = envInteger('BENCH_MESSAGES', 1000);
+  const messages = envCount('BENCH_MESSAGES', 1000);
   const smtp = await startSmtpServer();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'registrar-email-bench-'));
   const database = await openDatabase({ kind: 'pglite' });

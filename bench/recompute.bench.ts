@@ -25,6 +25,7 @@ import {
   queryRows,
 } from '../src/platform/db/client.ts';
 import { createScratchDatabase, findPostgres, runNode } from './children.ts';
+import { envCount, loadAverage, machine, mb, round, seconds } from './report.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -33,16 +34,6 @@ type Mode = (typeof MODES)[number];
 const CHILD_TIMEOUT_MS = 2 * 3_600_000;
 
 const log = (message: string) => process.stderr.write(`[bench:recompute] ${message}\n`);
-const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
-const mb = (bytes: number) => round(bytes / 1_048_576);
-const seconds = (since: number) => (performance.now() - since) / 1000;
-const loadAverage = () => os.loadavg().map((value) => round(value, 2));
-
-function envCount(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
 
 /** The school, table by table, in the order of their references. */
 async function seed(db: Database, students: number) {
@@ -228,13 +219,7 @@ async function main() {
     const report = {
       benchmark: 'recompute',
       date: new Date().toISOString(),
-      machine: {
-        cpu_count: os.cpus().length,
-        cpu_model: os.cpus()[0]?.model ?? 'unknown',
-        node_version: process.version,
-        load_average_start: loadAtStart,
-        load_average_end: loadAverage(),
-      },
+      machine: machine(loadAtStart),
       postgres_version: 'skipped' in server ? null : server.version,
       students,
       batch_size: RECOMPUTE_BATCH_SIZE,
