@@ -104,7 +104,7 @@ const envSchema = z.object({
   DEFAULT_LANGUAGE: z.enum(['en', 'el']).default('en'),
   AUDIT_ENABLED: booleanFlag(true),
   AUDIT_READS: booleanFlag(false),
-  AUDIT_SEAL_INTERVAL_MS: integer(500, 10, 60_000),
+  AUDIT_SEAL_INTERVAL_MS: integer(1000, 10, 60_000),
   AUDIT_RETENTION_DAYS: optionalString.pipe(
     z
       .string()

@@ -97,6 +97,25 @@ describe('automatic coverage', () => {
     expect(updateEntry?.new_values).toEqual({ study_year: 3 });
   });
 
+  it('keeps an entry whose text holds NUL characters, dropping only those, and a literal backslash-u0000', async () => {
+    const id = requestId();
+    await t.services.audit.logAction(
+      {
+        action: 'UPDATE',
+        resource: 'STUDENT',
+        resourceId: 'nul-test',
+        details: { note: 'a\u0000b', path: 'C:\\u0000dir' },
+        errorMessage: 'bad\u0000byte',
+      },
+      { requestId: id, userAgent: 'agent\u0000x' },
+    );
+    const [entry] = await entriesFor(id);
+    expect(entry?.details).toEqual({ note: 'ab', path: 'C:\\u0000dir' });
+    expect(entry?.error_message).toBe('badbyte');
+    expect(entry?.user_agent).toBe('agentx');
+    expect((await t.services.audit.verify()).valid).toBe(true);
+  });
+
   it('a forced failure after the write leaves neither the change nor a success entry, and records the failure', async () => {
     const id = requestId();
     const response = await createStudent(

@@ -1,7 +1,12 @@
 import { asc, eq, gt } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
-import type { Database, Executor, Transaction } from '../../platform/db/client.ts';
-import { insertJsonRows } from '../../platform/db/json-rows.ts';
+import {
+  type Database,
+  type Executor,
+  type FixedStatement,
+  runFixed,
+  type Transaction,
+} from '../../platform/db/client.ts';
 import {
   type ChangeContext,
   type ChangeRecorder,
@@ -11,7 +16,7 @@ import {
 import { ChainVerifier } from './audit.chain.ts';
 import type { AuditAction, AuditResource } from './audit.constants.ts';
 import { AuditSealer } from './audit.sealer.ts';
-import { auditChainHead, auditLogs, auditPending } from './audit.table.ts';
+import { auditChainHead, auditLogs } from './audit.table.ts';
 
 export interface AuditEntryInput {
   action: AuditAction;
@@ -48,11 +53,23 @@ const MAX_TEXT = 2000;
 const truncate = (value: string | null | undefined, max = MAX_TEXT) =>
   value == null ? null : value.length > max ? `${value.slice(0, max - 1)}…` : value;
 
-/** PostgreSQL text cannot hold NUL characters; drop them rather than lose the entry. */
-function jsonSafe<T>(value: T): T {
-  if (value == null) return value;
-  return JSON.parse(JSON.stringify(value).replace(/\\u0000/g, '')) as T;
+const ENTRY_COLUMNS =
+  'action, resource, resource_id, user_id, user_email, ip_address, user_agent, details, success, error_message, timestamp, request_id, old_values, new_values';
+
+/** PostgreSQL cannot store NUL characters: they are dropped rather than the entry lost. */
+function entriesJson(rows: unknown[]): string {
+  const json = JSON.stringify(rows);
+  if (!json.includes('\\u0000')) return json;
+  return JSON.stringify(rows, (_key, value) =>
+    typeof value === 'string' ? value.replaceAll('\0', '') : value,
+  );
 }
+
+/** Any number of entries as one JSON array: one fixed statement for every append. */
+const APPEND: FixedStatement = {
+  name: 'audit_append',
+  text: `INSERT INTO audit_pending (${ENTRY_COLUMNS}) SELECT ${ENTRY_COLUMNS} FROM jsonb_populate_recordset(NULL::audit_pending, $1::jsonb)`,
+};
 
 export function originFromContext(context: ChangeContext): AuditOrigin {
   return {
@@ -79,7 +96,7 @@ export class AuditLogger implements ChangeRecorder {
     private readonly options: {
       enabled: boolean;
       now?: () => Date;
-      /** The periodic seal, for entries other processes wrote (default 500 ms). */
+      /** The period of the background seal (default 1000 ms). */
       sealIntervalMs?: number;
       onSealError?: (error: unknown) => void;
     } = { enabled: true },
@@ -103,15 +120,15 @@ export class AuditLogger implements ChangeRecorder {
       user_email: origin.userEmail ?? null,
       ip_address: origin.ipAddress ?? null,
       user_agent: truncate(origin.userAgent, 500),
-      details: jsonSafe(entry.details ?? null),
+      details: entry.details ?? null,
       success: entry.success ?? true,
       error_message: truncate(entry.errorMessage),
       timestamp,
       request_id: origin.requestId ?? null,
-      old_values: jsonSafe(entry.oldValues ?? null),
-      new_values: jsonSafe(entry.newValues ?? null),
+      old_values: entry.oldValues ?? null,
+      new_values: entry.newValues ?? null,
     }));
-    await insertJsonRows(tx, auditPending, rows);
+    await runFixed(tx, APPEND, [entriesJson(rows)]);
     this.sealer.schedule();
   }
 
@@ -125,7 +142,7 @@ export class AuditLogger implements ChangeRecorder {
 
   /** Starts sealing in the background: now (what a crashed process left) and periodically. */
   start(): void {
-    if (this.options.enabled) this.sealer.start(this.options.sealIntervalMs ?? 500);
+    if (this.options.enabled) this.sealer.start(this.options.sealIntervalMs ?? 1000);
   }
 
   /** Stops the background sealing and seals what is left (at shutdown). */

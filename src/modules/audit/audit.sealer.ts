@@ -11,9 +11,9 @@ export interface AuditSealerOptions {
   /** Pending entries chained per transaction (default 1000, under the bind-parameter limit). */
   batchSize?: number;
   /**
-   * How long after an append the background seal runs (default 100 ms): late enough to find
-   * the writer committed, and to chain a burst of appends in one transaction rather than
-   * one each (readers do not wait for it: they flush).
+   * In a process that does not seal periodically (`start`), how long after an append a
+   * background seal runs (default 100 ms): late enough to find the writer committed, and to
+   * chain a burst of appends in one transaction rather than one each.
    */
   debounceMs?: number;
   /** A background seal that failed; the next pass tries again. */
@@ -80,9 +80,13 @@ export class AuditSealer {
     return this.flushQueued;
   }
 
-  /** After an append: a background seal shortly after (after the writer's COMMIT, usually). */
+  /**
+   * After an append: a background seal shortly after (after the writer's COMMIT, usually),
+   * unless the periodic seal will take it. One pass a period keeps the cost of a pass (a few
+   * statements, most of it on PGlite, where it runs on the request's thread) off most requests.
+   */
   schedule(): void {
-    if (this.stopped || this.debounce) return;
+    if (this.stopped || this.interval || this.debounce) return;
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
       this.runInBackground();
@@ -90,10 +94,7 @@ export class AuditSealer {
     this.debounce.unref();
   }
 
-  /**
-   * Seals what crashed processes left, then every `intervalMs` what other processes wrote
-   * (and what a debounced seal missed because its writer had not committed yet).
-   */
+  /** Seals what crashed processes left, then every `intervalMs` what this and other processes wrote. */
   start(intervalMs: number): void {
     if (this.interval || this.stopped) return;
     this.runInBackground();
