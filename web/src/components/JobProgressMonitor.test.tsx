@@ -214,6 +214,53 @@ describe('JobProgressMonitor', { timeout: 20_000 }, () => {
     expect(screen.getByRole('button', { name: 'Run again' })).toBeTruthy();
   });
 
+  it('stays cancelled when the answer to Cancel arrives after the event saying so', async () => {
+    // A job that stops at once (embedded mode, between batches) is CANCELLED on the socket
+    // before the cancel request's own answer (still PROCESSING) reaches the page.
+    const sockets = fakeSockets();
+    const running = makeJob({
+      status: 'PROCESSING',
+      attempts: 1,
+      started_at: new Date().toISOString(),
+      progress: { current: 5, total: 40, percentage: 12.5 },
+    });
+    let answerCancel: (() => void) | undefined;
+    renderWithApp(
+      <LiveJobEvents WebSocket={sockets.WebSocket}>
+        <JobProgressMonitor jobId={JOB_ID} />
+      </LiveJobEvents>,
+      {
+        routes: {
+          [JOB_PATH]: () => running,
+          [`POST /api/v1/jobs/${JOB_ID}/cancel`]: async () => {
+            await new Promise<void>((resolve) => {
+              answerCancel = resolve;
+            });
+            return { ...running, cancel_requested_at: new Date().toISOString() };
+          },
+        },
+      },
+    );
+    const socket = await connected(sockets, [running]);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: 'Cancel job' }));
+    await waitFor(() => expect(answerCancel).toBeDefined());
+    const now = new Date().toISOString();
+    sendJob(
+      socket,
+      { ...running, status: 'CANCELLED', cancel_requested_at: now, completed_at: now },
+      'status',
+    );
+    expect(await screen.findByText(/The job was cancelled/)).toBeTruthy();
+    act(() => answerCancel?.());
+    // The late answer changes nothing: still cancelled, nothing left to cancel.
+    await waitFor(() => expect(screen.queryByRole('button', { name: 'Cancelling…' })).toBeNull());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(screen.getByText(/The job was cancelled/)).toBeTruthy();
+    expect(screen.queryByText(/Cancellation requested/)).toBeNull();
+    expect(screen.getByRole('button', { name: 'Run again' })).toBeTruthy();
+  });
+
   it('summarises a completed import with links to the records and the error report', async () => {
     const sockets = fakeSockets();
     const createObjectURL = vi.fn(() => 'blob:errors');

@@ -38,12 +38,23 @@ function invalidateSoon(queryClient: QueryClient, resources: string[]): void {
   for (const resource of resources) batch.add(resource);
 }
 
-/** Progress only moves forward within one run: a late copy never replaces a newer one. */
+const FINISHED = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/**
+ * Copies of a job reach the page by several roads (the socket, a poll, the answer to the
+ * page's own cancel or retry) and in any order, so a late copy must not replace a newer one.
+ * A job only moves forward: its attempts never go down (a claim counts one); within one
+ * attempt a finished job does not run again, a cancel once asked stays asked, and progress
+ * only grows. (The answer to Cancel can arrive after the event saying the job was cancelled.)
+ */
 function isOlder(incoming: Job, known: Job | undefined): boolean {
-  if (!known || known.attempts !== incoming.attempts || known.status !== incoming.status) {
-    return false;
-  }
-  return incoming.status === 'PROCESSING' && incoming.progress.current < known.progress.current;
+  if (!known) return false;
+  if (incoming.attempts !== known.attempts) return incoming.attempts < known.attempts;
+  if (incoming.status !== 'PROCESSING') return false;
+  if (FINISHED.has(known.status)) return true;
+  if (known.status !== 'PROCESSING') return false;
+  if (known.cancel_requested_at && !incoming.cancel_requested_at) return true;
+  return incoming.progress.current < known.progress.current;
 }
 
 /**
