@@ -13,7 +13,7 @@
 //
 // Environment: BENCH_MODES (postgres,embedded), BENCH_PARTS (1,2,3,4,5), BENCH_DURATION (s of
 // each concurrent run, 10), BENCH_SINGLE_DURATION (s of each single-write run, 5),
-// BENCH_WARMUP (s, 2), BENCH_ROUNDS (on/off pairs, 2), BENCH_CONNECTIONS (50),
+// BENCH_WARMUP (s, 5), BENCH_ROUNDS (on/off pairs, 2), BENCH_CONNECTIONS (50),
 // BENCH_STUDENTS (10000), BENCH_BULK_UPDATES (10000), BENCH_BULK_BATCH (500),
 // BENCH_BULK_ROUNDS (3), BENCH_AUDIT_ROWS (1000000, PostgreSQL), BENCH_AUDIT_ROWS_PGLITE
 // (200000), BENCH_QUERY_RUNS (200), BENCH_VERIFY_ENTRIES (50000), BENCH_VERIFY_RUNS (3),
@@ -82,7 +82,7 @@ const envInteger = (name: string, fallback: number) => Math.round(envNumber(name
 const settings = {
   single_write_duration_s: envNumber('BENCH_SINGLE_DURATION', 5),
   concurrent_duration_s: envNumber('BENCH_DURATION', 10),
-  warmup_s: envNumber('BENCH_WARMUP', 2),
+  warmup_s: envNumber('BENCH_WARMUP', 5),
   rounds: envInteger('BENCH_ROUNDS', 2),
   connections: envInteger('BENCH_CONNECTIONS', 50),
   students: envInteger('BENCH_STUDENTS', 10_000),
