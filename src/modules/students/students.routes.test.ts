@@ -117,6 +117,43 @@ describe('students API', () => {
     expect(beyond.json()).toMatchObject({ items: [], total: 7, has_next: false });
   });
 
+  it('lists the students named by ids in one request, and refuses a malformed list', async () => {
+    const created = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await t.request({
+        method: 'POST',
+        url: '/api/v1/students',
+        payload: student({ student_id: `IDS-${i}`, email: `ids${i}@school.test` }),
+      });
+      created.push(response.json().id as number);
+    }
+    const [first, , third] = created;
+    const page = await t.request({
+      method: 'GET',
+      url: `/api/v1/students?ids=${first},${third},999999&page_size=500`,
+    });
+    expect(page.statusCode).toBe(200);
+    expect(
+      page
+        .json()
+        .items.map((s: { id: number }) => s.id)
+        .sort(),
+    ).toEqual([first, third].sort());
+    expect(page.json().total).toBe(2);
+
+    for (const bad of [
+      '1,,2',
+      'a,b',
+      '1;2',
+      Array.from({ length: 501 }, (_, i) => i + 1).join(','),
+    ]) {
+      const refused = await t.request({ method: 'GET', url: `/api/v1/students?ids=${bad}` });
+      expect(refused.statusCode, bad.slice(0, 20)).toBe(400);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+      expect(refused.json().errors[0].field).toBe('query.ids');
+    }
+  });
+
   it('treats LIKE wildcards and SQL metacharacters in search as plain text', async () => {
     const wildcard = await t.request({ method: 'GET', url: '/api/v1/students?search=%25' });
     expect(wildcard.statusCode).toBe(200);

@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { inArray, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { equalsFilter } from '../../platform/crud/filters.ts';
 import type { ResourceDefinition } from '../../platform/crud/resource.service.ts';
@@ -96,6 +96,11 @@ export const studentListQuerySchema = pageQuerySchema.extend({
   is_active: queryBoolean.optional(),
   academic_year: z.string().max(20).optional(),
   class_division: z.string().max(50).optional(),
+  ids: z
+    .string()
+    .regex(/^\d{1,10}(,\d{1,10}){0,499}$/, 'must be up to 500 student ids separated by commas')
+    .optional()
+    .describe('Only these students: ids separated by commas (at most 500), e.g. 11,12,15'),
 });
 
 /** The text search covers names, e-mail and student id; the trigram index uses the same expression. */
@@ -120,5 +125,8 @@ export const studentDefinition: ResourceDefinition<typeof students, StudentRespo
     equalsFilter(students.is_active, query.is_active),
     equalsFilter(students.academic_year, query.academic_year),
     equalsFilter(students.class_division, query.class_division),
+    typeof query.ids === 'string'
+      ? inArray(students.id, query.ids.split(',').map(Number))
+      : undefined,
   ],
 };

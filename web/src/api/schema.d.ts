@@ -1239,6 +1239,8 @@ export interface paths {
                     is_active?: "true" | "false";
                     academic_year?: string;
                     class_division?: string;
+                    /** @description Only these students: ids separated by commas (at most 500), e.g. 11,12,15 */
+                    ids?: string;
                 };
                 header?: never;
                 path?: never;
@@ -9346,6 +9348,8 @@ export interface paths {
                     is_active?: "true" | "false";
                     academic_year?: string;
                     class_division?: string;
+                    /** @description Only these students: ids separated by commas (at most 500), e.g. 11,12,15 */
+                    ids?: string;
                     /** @description csv (UTF-8 with BOM, default), xlsx or json */
                     format?: "csv" | "xlsx" | "json";
                     /** @description Column headers (and sheet names) in English or Greek; values are never translated */

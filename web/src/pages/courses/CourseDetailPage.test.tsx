@@ -89,8 +89,10 @@ function routes(extra: Record<string, (request: Request, url: URL) => unknown> =
   return {
     'GET /api/v1/courses/3': () => course,
     'GET /api/v1/courses/3/enrollments': () => page([enrollment(1, 11), enrollment(2, 12)]),
-    'GET /api/v1/students/11': () => student(11, 'Maria', 'Papadopoulou'),
-    'GET /api/v1/students/12': () => student(12, 'Nikos', 'Georgiou'),
+    'GET /api/v1/students': (_request: Request, url: URL) =>
+      url.searchParams.get('ids') === '11,12'
+        ? page([student(11, 'Maria', 'Papadopoulou'), student(12, 'Nikos', 'Georgiou')])
+        : page([]),
     ...extra,
   };
 }
@@ -195,6 +197,11 @@ describe('Course detail', { timeout: 30_000 }, () => {
       .at(-1)?.url.searchParams;
     expect(attendanceQuery?.get('date_from')).toBe('2025-11-03');
     expect(attendanceQuery?.get('date_to')).toBe('2025-11-03');
+    // The class's students in one request, not one per student.
+    const studentReads = server.requests.filter((request) =>
+      request.url.pathname.startsWith('/api/v1/students'),
+    );
+    expect(studentReads.map((request) => request.url.pathname)).toEqual(['/api/v1/students']);
 
     await user.selectOptions(maria, 'Late');
     await user.click(screen.getByRole('button', { name: 'Mark everyone present' }));

@@ -1,4 +1,4 @@
-import { useQueries, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { unwrap } from '../../api/client.ts';
 import type { ResponseBody } from '../../api/types.ts';
@@ -24,7 +24,7 @@ export function studentName(row: {
 
 /**
  * A course's enrolments with their students (sorted by last name). The enrolment list names
- * students by id; each student is read once and shared with the student screens' cache.
+ * students by id; the students come in one request (`ids`), not one each.
  */
 export function useEnrolledStudents(courseId: number) {
   const { client } = useApi();
@@ -39,26 +39,22 @@ export function useEnrolledStudents(courseId: number) {
       ),
   });
   const items = enrollments.data?.items ?? [];
-  const students = useQueries({
-    queries: items.map((enrollment) => ({
-      queryKey: ['student', enrollment.student_id],
-      staleTime: 60_000,
-      queryFn: async () =>
-        unwrap(
-          await client.GET('/api/v1/students/{id}', {
-            params: { path: { id: enrollment.student_id } },
-          }),
-        ),
-    })),
+  const ids = [...new Set(items.map((enrollment) => enrollment.student_id))].sort((a, b) => a - b);
+  const students = useQuery({
+    queryKey: ['students', { ids }],
+    enabled: ids.length > 0,
+    queryFn: async () =>
+      unwrap(
+        await client.GET('/api/v1/students', {
+          params: { query: { ids: ids.join(','), page_size: 500 } },
+        }),
+      ),
   });
-  const loaded = students.map((student) => student.data);
-  const key = loaded.map((student) => student?.updated_at ?? '').join('|');
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `key` stands for the loaded students
   const rows = useMemo<EnrolledStudent[]>(() => {
-    const byId = new Map(loaded.filter(Boolean).map((student) => [student?.id, student]));
+    const byId = new Map((students.data?.items ?? []).map((student) => [student.id, student]));
     return items
       .map((enrollment) => ({ enrollment, student: byId.get(enrollment.student_id) }))
       .sort((a, b) => studentName(a).localeCompare(studentName(b)));
-  }, [items, key]);
+  }, [items, students.data]);
   return { enrollments, rows, total: enrollments.data?.total ?? 0 };
 }
