@@ -140,7 +140,8 @@ describe('JobsPage', { timeout: 20_000 }, () => {
       ).toBe(true),
     );
 
-    // A progress event reaches the row without a reload.
+    // A progress event reaches the row without a reload (the job was asked to stop, so the
+    // server's copy says so; it finishes its batch first).
     await waitFor(() => expect(sockets.sockets.length).toBe(1));
     const socket = sockets.latest();
     act(() => socket.accept());
@@ -149,7 +150,11 @@ describe('JobsPage', { timeout: 20_000 }, () => {
       socket.receive({
         type: 'job',
         event: 'progress',
-        job: { ...running, progress: { ...running.progress, current: 30, percentage: 75 } },
+        job: {
+          ...running,
+          cancel_requested_at: new Date().toISOString(),
+          progress: { ...running.progress, current: 30, percentage: 75 },
+        },
       }),
     );
     expect(await screen.findByText('30 of 40')).toBeTruthy();
