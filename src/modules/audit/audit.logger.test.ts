@@ -113,6 +113,22 @@ describe('automatic coverage', () => {
     expect(entry?.details).toEqual({ note: 'ab', path: 'C:\\u0000dir' });
     expect(entry?.error_message).toBe('badbyte');
     expect(entry?.user_agent).toBe('agentx');
+
+    // Several entries at once (bulk work) take the other statement: the same cleaning.
+    const bulkId = requestId();
+    await t.database.db.transaction((tx) =>
+      t.services.audit.append(tx, { requestId: bulkId, userAgent: 'bulk\u0000agent' }, [
+        { action: 'BULK_UPDATE', resource: 'STUDENT', details: { note: 'c\u0000d' } },
+        { action: 'UPDATE', resource: 'STUDENT', resourceId: 7, newValues: { path: 'C:\\u0000x' } },
+      ]),
+    );
+    const bulk = await entriesFor(bulkId);
+    expect(bulk.map((row) => [row.action, row.user_agent])).toEqual([
+      ['BULK_UPDATE', 'bulkagent'],
+      ['UPDATE', 'bulkagent'],
+    ]);
+    expect(bulk[0]?.details).toEqual({ note: 'cd' });
+    expect(bulk[1]?.new_values).toEqual({ path: 'C:\\u0000x' });
     expect((await t.services.audit.verify()).valid).toBe(true);
   });
 

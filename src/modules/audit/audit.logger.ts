@@ -56,18 +56,28 @@ const truncate = (value: string | null | undefined, max = MAX_TEXT) =>
 const ENTRY_COLUMNS =
   'action, resource, resource_id, user_id, user_email, ip_address, user_agent, details, success, error_message, timestamp, request_id, old_values, new_values';
 
-/** PostgreSQL cannot store NUL characters: they are dropped rather than the entry lost. */
-function entriesJson(rows: unknown[]): string {
-  const json = JSON.stringify(rows);
+/** JSON without NUL characters, which PostgreSQL cannot store: they are dropped, not the entry. */
+function jsonWithoutNul(value: unknown): string {
+  const json = JSON.stringify(value);
   if (!json.includes('\\u0000')) return json;
-  return JSON.stringify(rows, (_key, value) =>
-    typeof value === 'string' ? value.replaceAll('\0', '') : value,
+  return JSON.stringify(value, (_key, item) =>
+    typeof item === 'string' ? item.replaceAll('\0', '') : item,
   );
 }
 
-/** Any number of entries as one JSON array: one fixed statement for every append. */
-const APPEND: FixedStatement = {
-  name: 'audit_append',
+const textWithoutNul = (value: string | null) =>
+  value === null ? null : value.replaceAll('\0', '');
+
+/**
+ * One entry (almost every change) as plain parameters, which PGlite reads faster than a JSON
+ * array; several (bulk work, job batches) as one JSON array. Both texts are fixed.
+ */
+const APPEND_ONE: FixedStatement = {
+  name: 'audit_append_one',
+  text: `INSERT INTO audit_pending (${ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+};
+const APPEND_MANY: FixedStatement = {
+  name: 'audit_append_many',
   text: `INSERT INTO audit_pending (${ENTRY_COLUMNS}) SELECT ${ENTRY_COLUMNS} FROM jsonb_populate_recordset(NULL::audit_pending, $1::jsonb)`,
 };
 
@@ -128,7 +138,28 @@ export class AuditLogger implements ChangeRecorder {
       old_values: entry.oldValues ?? null,
       new_values: entry.newValues ?? null,
     }));
-    await runFixed(tx, APPEND, [entriesJson(rows)]);
+    const [only] = rows;
+    if (rows.length === 1 && only) {
+      const jsonb = (value: unknown) => (value == null ? null : jsonWithoutNul(value));
+      await runFixed(tx, APPEND_ONE, [
+        only.action,
+        only.resource,
+        textWithoutNul(only.resource_id),
+        only.user_id,
+        textWithoutNul(only.user_email),
+        textWithoutNul(only.ip_address),
+        textWithoutNul(only.user_agent),
+        jsonb(only.details),
+        only.success,
+        textWithoutNul(only.error_message),
+        only.timestamp.toISOString(),
+        textWithoutNul(only.request_id),
+        jsonb(only.old_values),
+        jsonb(only.new_values),
+      ]);
+    } else {
+      await runFixed(tx, APPEND_MANY, [jsonWithoutNul(rows)]);
+    }
     this.sealer.schedule();
   }
 
