@@ -19,22 +19,13 @@ import { exportLargeHandler } from '../src/modules/exports/export-large.job.ts';
 import type { JobResponse } from '../src/modules/jobs/jobs.manager.ts';
 import { openDatabase } from '../src/platform/db/client.ts';
 import { createScratchDatabase, findPostgres, runNode } from './children.ts';
+import { envCount, mb, round } from './report.ts';
 
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const TARGETS = { peak_rss_mb_max: 250 } as const;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const log = (message: string) => process.stderr.write(`[bench:export] ${message}\n`);
-const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
-const mb = (bytes: number) => round(bytes / 1_048_576);
-
-function envInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Math.round(Number(raw));
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
-}
 
 interface ChildResult {
   format: string;
@@ -139,7 +130,7 @@ async function seed(url: string, rows: number) {
 }
 
 async function main() {
-  const rows = envInteger('BENCH_ROWS', 1_000_000);
+  const rows = envCount('BENCH_ROWS', 1_000_000);
   const formats = (process.env.BENCH_FORMATS ?? 'csv,xlsx').split(',').map((f) => f.trim());
   const server = await findPostgres(DEFAULT_POSTGRES_URL);
   if ('skipped' in server) throw new Error(`bench:export needs PostgreSQL: ${server.skipped}`);

@@ -241,9 +241,7 @@ export function importsRoutes(
       },
       async (request, reply) => {
         const job = await service.commit(request.params.id, changeContextFrom(request), {
-          ...(request.body?.skip_errors === undefined
-            ? {}
-            : { skipErrors: request.body.skip_errors }),
+          skipErrors: request.body?.skip_errors,
         });
         return reply.code(202).send(job);
       },

@@ -299,9 +299,8 @@ export class ImportsService {
     return { fileName: `${base || 'import'}-problems.csv`, csv: `\uFEFF${lines.join('\r\n')}\r\n` };
   }
 
-  /** Starts the bulk_import job for a preview (once). */
   /**
-   * Starts the import of a preview. Rows with errors are never written; `skipErrors: false`
+   * Starts the import of a preview (once). Rows with errors are never written; `skipErrors: false`
    * (the web UI's unticked "skip rows with errors") refuses a preview that has any, so nobody
    * imports part of a file without choosing to. Without the option the rows are skipped, as
    * the CLI and earlier API clients expect.

@@ -145,6 +145,7 @@ describe('students API', () => {
       '1,,2',
       'a,b',
       '1;2',
+      '1,9999999999',
       Array.from({ length: 501 }, (_, i) => i + 1).join(','),
     ]) {
       const refused = await t.request({ method: 'GET', url: `/api/v1/students?ids=${bad}` });

@@ -7,6 +7,7 @@ import {
   isoDate,
   optionalText,
   phoneNumber,
+  recordId,
   requiredText,
   toIso,
 } from '../../platform/http/fields.ts';
@@ -99,6 +100,10 @@ export const studentListQuerySchema = pageQuerySchema.extend({
   ids: z
     .string()
     .regex(/^\d{1,10}(,\d{1,10}){0,499}$/, 'must be up to 500 student ids separated by commas')
+    .refine(
+      (list) => list.split(',').every((id) => recordId.safeParse(Number(id)).success),
+      'each id must be a record id (1 to 2147483647)',
+    )
     .optional()
     .describe('Only these students: ids separated by commas (at most 500), e.g. 11,12,15'),
 });

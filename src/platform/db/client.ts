@@ -112,19 +112,18 @@ const DRIZZLE_PARSERS: ParserOptions = Object.fromEntries(
  * drops the per-query copy, in transactions too; results are the same.
  */
 function withInstalledParsers<Client extends Pick<PGlite, 'query'>>(client: Client): Client {
-  const withoutParsers = (options?: QueryOptions) =>
-    options?.parsers ? { ...options, parsers: undefined } : options;
+  // Made once per client, not on every property read: drizzle reads `query` for every statement.
+  const query = (text: string, params?: unknown[], options?: QueryOptions) =>
+    client.query(text, params, options?.parsers ? { ...options, parsers: undefined } : options);
+  const transaction =
+    'transaction' in client
+      ? <T>(work: (tx: Parameters<Parameters<PGlite['transaction']>[0]>[0]) => Promise<T>) =>
+          (client as unknown as PGlite).transaction((tx) => work(withInstalledParsers(tx)))
+      : undefined;
   return new Proxy(client, {
     get(target, property) {
-      if (property === 'query') {
-        return (query: string, params?: unknown[], options?: QueryOptions) =>
-          target.query(query, params, withoutParsers(options));
-      }
-      if (property === 'transaction' && 'transaction' in target) {
-        const pglite = target as unknown as PGlite;
-        return <T>(work: (tx: Parameters<Parameters<PGlite['transaction']>[0]>[0]) => Promise<T>) =>
-          pglite.transaction((tx) => work(withInstalledParsers(tx)));
-      }
+      if (property === 'query') return query;
+      if (property === 'transaction' && transaction) return transaction;
       // PGlite keeps its state in private fields: its methods must run on the client itself.
       const value = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
