@@ -87,33 +87,49 @@ export function bulkImportHandler(
       const commitErrors: Array<{ row_number: number; issues: RowIssue[] }> = [];
       const totals = { created: 0, updated: 0, unchanged: 0, skipped: 0, refused: 0 };
       let done = 0;
-      let after = 0;
       let cancelled = false;
       await progress({ current: 0, total, message: `Importing ${total} rows` });
-      // A batch at a time, in file order, each checked against the database of its moment.
-      for (;;) {
-        if (signal.aborted) {
-          cancelled = true;
-          break;
-        }
+      /**
+       * The writable rows after `after`, checked against the database. The check of one batch
+       * runs while the batch before it is written: rows of one file never share a key or a
+       * unique value (the preview refuses repeats), so that write cannot change its outcome.
+       */
+      const readBatch = async (after: number) => {
         const stored = await db
           .select()
           .from(importPreviewRows)
           .where(and(writable, gt(importPreviewRows.row_number, after)))
           .orderBy(asc(importPreviewRows.row_number))
           .limit(IMPORT_BATCH_SIZE);
-        if (stored.length === 0) break;
-        after = stored[stored.length - 1]!.row_number;
+        if (stored.length === 0) return null;
         const rows = stored.map((row) => rowFromPreview(importType, row));
         const known = new Map(rows.map((row) => [row, row.issues.length]));
         await checkAgainstDatabase(db, services, options, rows);
+        return { rows, known, last: stored[stored.length - 1]!.row_number };
+      };
+      const readAhead = (after: number) => {
+        const reading = readBatch(after);
+        // Awaited later; a failure meanwhile must not count as unhandled.
+        reading.catch(() => {});
+        return reading;
+      };
+      // A batch at a time, in file order; the next one is read and checked meanwhile.
+      let next = readAhead(0);
+      for (;;) {
+        if (signal.aborted) {
+          cancelled = true;
+          break;
+        }
+        const batch = await next;
+        if (!batch) break;
+        next = readAhead(batch.last);
         const toWrite: AnalyzedRow[] = [];
-        for (const row of rows) {
+        for (const row of batch.rows) {
           if (row.status === 'error') {
             totals.refused += 1;
             commitErrors.push({
               row_number: row.rowNumber,
-              issues: row.issues.slice(known.get(row)),
+              issues: row.issues.slice(batch.known.get(row)),
             });
           } else if (row.action === 'skip') totals.skipped += 1;
           else toWrite.push(row);
@@ -122,7 +138,7 @@ export function bulkImportHandler(
         totals.created += outcome.created;
         totals.updated += outcome.updated;
         totals.unchanged += outcome.unchanged;
-        done += stored.length;
+        done += batch.rows.length;
         await progress({
           current: done,
           total,

@@ -166,13 +166,12 @@ export class ImportsService {
       })
       .returning({ id: importPreviews.id });
     if (!preview) throw new Error('insert into import_previews returned no row');
+    // One chunk is checked and stored while the next is read and analysed.
+    let storing: Promise<void> = Promise.resolve();
     try {
       const duplicates = new DuplicateFinder(options);
       const dates = new DateOrderTally(options, opened.mapping);
-      for await (const sourceRows of opened.rows.chunks()) {
-        dates.add(sourceRows);
-        const chunk = sourceRows.map((sourceRow) => analyzeRow(options, opened.mapping, sourceRow));
-        for (const row of chunk) duplicates.check(row);
+      const store = async (chunk: AnalyzedRow[]) => {
         await this.db.transaction(async (tx) => {
           await checkAgainstDatabase(tx, this.services, options, chunk);
           await insertJsonRows(
@@ -183,13 +182,29 @@ export class ImportsService {
         });
         for (const row of chunk) countRow(summary, row);
         items.push(...chunk.slice(0, PREVIEW_ITEMS - items.length));
+      };
+      for await (const sourceRows of opened.rows.chunks()) {
+        dates.add(sourceRows);
+        const chunk: AnalyzedRow[] = [];
+        for (const sourceRow of sourceRows) {
+          const row = analyzeRow(options, opened.mapping, sourceRow);
+          duplicates.check(row);
+          chunk.push(row);
+          if (chunk.length % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
+        }
+        await storing;
+        storing = store(chunk);
+        // Awaited with the next chunk; a failure meanwhile must not count as unhandled.
+        storing.catch(() => {});
       }
+      await storing;
       opened.detected.date_order = dates.report();
       await this.db
         .update(importPreviews)
         .set({ summary: { ...summary }, detected: { ...opened.detected }, expires_at: expiresAt })
         .where(eq(importPreviews.id, preview.id));
     } catch (error) {
+      await storing.catch(() => {});
       await this.db.delete(importPreviews).where(eq(importPreviews.id, preview.id));
       throw error instanceof ImportFileError ? fileProblem(error) : error;
     }
