@@ -16,7 +16,7 @@ import {
 import { ChainVerifier } from './audit.chain.ts';
 import type { AuditAction, AuditResource } from './audit.constants.ts';
 import { AuditSealer } from './audit.sealer.ts';
-import { auditChainHead, auditLogs } from './audit.table.ts';
+import { AUDIT_ENTRY_COLUMNS, auditChainHead, auditLogs } from './audit.table.ts';
 
 export interface AuditEntryInput {
   action: AuditAction;
@@ -53,8 +53,7 @@ const MAX_TEXT = 2000;
 const truncate = (value: string | null | undefined, max = MAX_TEXT) =>
   value == null ? null : value.length > max ? `${value.slice(0, max - 1)}…` : value;
 
-const ENTRY_COLUMNS =
-  'action, resource, resource_id, user_id, user_email, ip_address, user_agent, details, success, error_message, timestamp, request_id, old_values, new_values';
+const ENTRY_COLUMNS = AUDIT_ENTRY_COLUMNS.join(', ');
 
 /** JSON without NUL characters, which PostgreSQL cannot store: they are dropped, not the entry. */
 function jsonWithoutNul(value: unknown): string {

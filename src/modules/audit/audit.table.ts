@@ -63,6 +63,24 @@ export const auditLogs = pgTable(
 
 export type AuditRow = typeof auditLogs.$inferSelect;
 
+/** The columns an entry's content fills, the same in audit_pending and audit_logs, for raw SQL. */
+export const AUDIT_ENTRY_COLUMNS = [
+  'action',
+  'resource',
+  'resource_id',
+  'user_id',
+  'user_email',
+  'ip_address',
+  'user_agent',
+  'details',
+  'success',
+  'error_message',
+  'timestamp',
+  'request_id',
+  'old_values',
+  'new_values',
+] as const;
+
 /**
  * Entries committed with their change but not yet chained. Writers insert here without any
  * lock; the sealer (audit.sealer.ts) moves them into audit_logs in id order, shortly after.

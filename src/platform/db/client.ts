@@ -52,23 +52,28 @@ export interface FixedStatement {
  * Runs a fixed statement on the executor's own connection (the transaction's, inside one)
  * straight through the driver: drizzle neither builds its SQL nor maps a result, and on
  * PostgreSQL it is a named prepared statement, parsed and planned once per connection. Only
- * for a statement that every write runs (the audit append): it costs a third less than the
+ * for the audit trail's hot statements (the append, the sealer's move): it costs a third less than the
  * same statement through drizzle on PGlite (bench:audit). Parameters go as text: JSON
- * serialised, dates as ISO strings.
+ * serialised, dates as ISO strings. Answers how many rows the statement wrote.
  */
 export async function runFixed(
   executor: Executor,
   statement: FixedStatement,
   params: Array<string | number | boolean | null>,
-): Promise<void> {
+): Promise<number> {
   // drizzle keeps the driver's client (pool, pooled client, PGlite or its transaction) on
   // its session; the types do not say so.
   const { client } = (executor as unknown as { session: { client: unknown } }).session;
   if (client instanceof pg.Pool || client instanceof pg.Client) {
-    await client.query({ name: statement.name, text: statement.text, values: params });
-  } else {
-    await (client as Pick<PGlite, 'query'>).query(statement.text, params);
+    const result = await client.query({
+      name: statement.name,
+      text: statement.text,
+      values: params,
+    });
+    return result.rowCount ?? 0;
   }
+  const result = await (client as Pick<PGlite, 'query'>).query(statement.text, params);
+  return result.affectedRows ?? 0;
 }
 
 export type DatabaseOptions =

@@ -17,10 +17,13 @@ export function insertFromJson(table: PgTable, rows: Array<Record<string, unknow
     rows.some((row) => row[field] !== undefined),
   ) as Array<[string, PgColumn]>;
   const names = sql.raw(given.map(([, column]) => `"${column.name}"`).join(', '));
+  // A loop, not Object.fromEntries of pairs: bulk writes make an object per row (GC).
   const payload = JSON.stringify(
-    rows.map((row) =>
-      Object.fromEntries(given.map(([field, column]) => [column.name, row[field] ?? null])),
-    ),
+    rows.map((row) => {
+      const record: Record<string, unknown> = {};
+      for (const [field, column] of given) record[column.name] = row[field] ?? null;
+      return record;
+    }),
   );
   // The table's own row type reads the JSON, so no column list with types is needed.
   const name = sql.identifier(getTableName(table));
