@@ -1,5 +1,13 @@
+import { getTableColumns } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { type ChainedFields, canonicalJson, entryHash, GENESIS_HASH } from './audit.chain.ts';
+import {
+  type ChainedFields,
+  COVERED_FIELDS,
+  canonicalJson,
+  entryHash,
+  GENESIS_HASH,
+} from './audit.chain.ts';
+import { auditLogs } from './audit.table.ts';
 
 // Chains written by earlier versions must keep verifying: the canonical form and the hash of
 // this entry were computed by the first implementation (session 3) and may never change.
@@ -43,6 +51,13 @@ describe('the chain hash', () => {
     } as unknown as ChainedFields;
     expect(entryHash(GENESIS_HASH, readBack)).toBe(hash);
     expect(entryHash(GENESIS_HASH, { ...entry, user_id: 4 })).not.toBe(hash);
+  });
+
+  it('covers every column of audit_logs but the hashes, in sorted order', () => {
+    const columns = Object.keys(getTableColumns(auditLogs)).filter(
+      (name) => name !== 'prev_hash' && name !== 'hash',
+    );
+    expect([...COVERED_FIELDS]).toEqual(columns.sort());
   });
 
   it('writes the values JSON has no form for as JSON.stringify does', () => {

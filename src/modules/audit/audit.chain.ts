@@ -37,25 +37,35 @@ export function canonicalJson(value: unknown): string {
 /** The fields an entry's hash covers: everything but the hashes themselves. */
 export type ChainedFields = Omit<AuditRow, 'prev_hash' | 'hash'>;
 
+/** The covered fields in canonical (sorted) order: the top level needs no sorting per entry. */
+export const COVERED_FIELDS = [
+  'action',
+  'details',
+  'error_message',
+  'id',
+  'ip_address',
+  'new_values',
+  'old_values',
+  'request_id',
+  'resource',
+  'resource_id',
+  'success',
+  'timestamp',
+  'user_agent',
+  'user_email',
+  'user_id',
+] as const satisfies ReadonlyArray<keyof ChainedFields>;
+
+/** SHA-256 of the previous hash and the canonical JSON of the entry's covered fields. */
 export function entryHash(prevHash: string, entry: ChainedFields): string {
-  const covered: ChainedFields = {
-    id: entry.id,
-    action: entry.action,
-    resource: entry.resource,
-    resource_id: entry.resource_id,
-    user_id: entry.user_id,
-    user_email: entry.user_email,
-    ip_address: entry.ip_address,
-    user_agent: entry.user_agent,
-    details: entry.details,
-    success: entry.success,
-    error_message: entry.error_message,
-    timestamp: entry.timestamp,
-    request_id: entry.request_id,
-    old_values: entry.old_values,
-    new_values: entry.new_values,
-  };
-  return createHash('sha256').update(prevHash).update(canonicalJson(covered)).digest('hex');
+  let json = '{';
+  for (const field of COVERED_FIELDS) {
+    const value = entry[field];
+    if (value === undefined) continue;
+    if (json.length > 1) json += ',';
+    json += `"${field}":${canonicalJson(value)}`;
+  }
+  return createHash('sha256').update(prevHash).update(`${json}}`).digest('hex');
 }
 
 export type ChainProblemKind = 'altered' | 'missing' | 'relinked' | 'inserted';
