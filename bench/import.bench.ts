@@ -5,12 +5,15 @@
 //    alone: preview (read the file from disk, validate, look up, store the analysed rows),
 //    then the bulk_import job's handler (check each batch again, write it with per-record
 //    audit entries), then sealing the audit entries. The child samples its RSS every 50 ms.
-// 3. The same import of a BENCH_LARGE_ROWS-row file (default 1,000,000; 0 skips it), for
+// 3. The same import on embedded PGlite (a fresh data directory) of a BENCH_PGLITE_ROWS-row
+//    file (default BENCH_ROWS; 0 skips it), for its rate;
+// 4. The same import of a BENCH_LARGE_ROWS-row file (default 1,000,000; 0 skips it), for
 //    peak RSS against part 2's (target: within 1.5x) and its rate.
 //
 // Parts 1 and 2 take turns BENCH_ROUNDS times (default 3) and the ratio is of their medians.
 //
-// Environment: BENCH_ROWS (100000), BENCH_ROUNDS (3), BENCH_LARGE_ROWS (1000000),
+// Environment: BENCH_ROWS (100000), BENCH_ROUNDS (3), BENCH_PGLITE_ROWS (BENCH_ROWS),
+// BENCH_LARGE_ROWS (1000000),
 // BENCH_DATABASE_URL or TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 // BENCH_CHILD_NODE_ARGS (node options for the importing child, e.g. --cpu-prof),
 // BENCH_ENFORCE_TARGETS=1. The JSON report goes to stdout, then a one-line summary; progress
@@ -33,6 +36,8 @@ import { makeStudents } from './students-data.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+/** In place of a PostgreSQL URL: the import runs on embedded PGlite. */
+const EMBEDDED = 'embedded';
 const TARGETS = { min_ratio_to_copy: 0.25, max_rss_ratio_large_to_small: 1.5 };
 const COLUMNS = [
   'student_id',
@@ -97,17 +102,21 @@ interface ChildResult {
 }
 
 /** In the child: one import of the file, preview then the job's handler, with its RSS sampled. */
+/** `url` is a PostgreSQL URL, or EMBEDDED for PGlite in `dataDir`. */
 async function child(file: string, url: string, dataDir: string) {
   const size = (await stat(file)).size;
+  const embedded = url === EMBEDDED;
   const config = loadConfig({
     DATA_DIR: dataDir,
-    DATABASE_URL: url,
+    ...(embedded ? {} : { DATABASE_URL: url }),
     JWT_SECRET: 'bench-secret-that-is-long-enough-for-hs256-signing',
     LOG_LEVEL: 'silent',
     IMPORT_MAX_BYTES: String(Math.max(size + 1024, 52_428_800)),
     IMPORT_MAX_ROWS: String(2_000_000),
   });
-  const database = await openDatabase({ kind: 'postgres', url, poolSize: 10 });
+  const database = embedded
+    ? await openDatabase({ kind: 'pglite', dataDir })
+    : await openDatabase({ kind: 'postgres', url, poolSize: 10 });
   await database.migrate();
   const services = createServices(database.db, config);
   const rssBefore = process.memoryUsage().rss;
@@ -176,13 +185,17 @@ async function child(file: string, url: string, dataDir: string) {
   }
 }
 
-/** Imports `file` into a fresh scratch database, in a child process. */
+/** Imports `file` into a fresh scratch database (or a fresh PGlite directory), in a child process. */
 async function importInChild(
-  serverUrl: string,
+  serverUrl: string | typeof EMBEDDED,
   file: string,
   workDir: string,
 ): Promise<ChildResult> {
-  const target = await createScratchDatabase(serverUrl, 'registrar_bench_import');
+  const target =
+    serverUrl === EMBEDDED
+      ? { url: EMBEDDED, drop: async () => {} }
+      : await createScratchDatabase(serverUrl, 'registrar_bench_import');
+  const dataDir = await mkdtemp(path.join(workDir, 'data-'));
   try {
     const output = await runNode(
       'import',
@@ -194,7 +207,7 @@ async function importInChild(
         '--child',
         file,
         target.url,
-        path.join(workDir, 'data'),
+        dataDir,
       ],
       { ...process.env },
       ROOT,
@@ -208,6 +221,7 @@ async function importInChild(
     return JSON.parse(line) as ChildResult;
   } finally {
     await target.drop().catch(() => {});
+    await rm(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -241,6 +255,7 @@ async function main() {
   const rows = envCount('BENCH_ROWS', 100_000);
   const rounds = envCount('BENCH_ROUNDS', 3);
   const largeRows = envCount('BENCH_LARGE_ROWS', 1_000_000, true);
+  const pgliteRows = envCount('BENCH_PGLITE_ROWS', rows, true);
   const server = await findPostgres(DEFAULT_POSTGRES_URL);
   if ('skipped' in server) throw new Error(server.skipped);
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'registrar-bench-import-'));
@@ -265,6 +280,13 @@ async function main() {
     const registrar = [...importRuns].sort(
       (a, b) => a.preview_and_commit_seconds - b.preview_and_commit_seconds,
     )[Math.floor((importRuns.length - 1) / 2)]!;
+    let embedded: ChildResult | null = null;
+    if (pgliteRows > 0) {
+      const pgliteFile = path.join(workDir, 'students-pglite.csv');
+      if (pgliteRows !== rows) await writeStudentsCsv(pgliteFile, pgliteRows);
+      log(`Registrar import of ${pgliteRows} rows on PGlite`);
+      embedded = await importInChild(EMBEDDED, pgliteRows === rows ? file : pgliteFile, workDir);
+    }
     let large: ChildResult | null = null;
     if (largeRows > 0) {
       log(`writing ${largeRows} rows`);
@@ -297,6 +319,7 @@ async function main() {
       },
       registrar,
       registrar_rows_per_second_per_round: importRuns.map((run) => run.rows_per_second),
+      embedded,
       large,
       ratio_to_copy: round(ratio, 3),
       peak_rss_ratio_large_to_small: rssRatio === null ? null : round(rssRatio, 2),
@@ -307,12 +330,15 @@ async function main() {
       },
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    const embeddedSummary = embedded
+      ? `; PGlite ${embedded.rows} rows: ${embedded.rows_per_second} rows/s`
+      : '';
     process.stdout.write(
       `bench:import ${rows} rows, median of ${rounds}: COPY ${report.copy.rows_per_second} rows/s, Registrar preview+commit ${registrar.rows_per_second} rows/s (${report.ratio_to_copy}x, target >= ${TARGETS.min_ratio_to_copy}: ${report.targets.ratio_met ? 'met' : 'NOT met'}), peak RSS ${peak(registrar)} MB${
         large
           ? `; ${large.rows} rows: ${large.rows_per_second} rows/s, peak RSS ${peak(large)} MB (${report.peak_rss_ratio_large_to_small}x, target <= ${TARGETS.max_rss_ratio_large_to_small}: ${report.targets.rss_met ? 'met' : 'NOT met'})`
           : ''
-      }\n`,
+      }${embeddedSummary}\n`,
     );
     const met = report.targets.ratio_met && report.targets.rss_met !== false;
     if (process.env.BENCH_ENFORCE_TARGETS === '1' && !met) process.exitCode = 1;
@@ -326,7 +352,7 @@ try {
   if (childIndex >= 0) {
     const [file, url, dataDir] = process.argv.slice(childIndex + 1);
     if (!file || !url || !dataDir)
-      throw new Error('usage: import.bench.ts --child FILE URL DATA_DIR');
+      throw new Error('usage: import.bench.ts --child FILE URL|embedded DATA_DIR');
     await child(file, url, dataDir);
   } else {
     await main();
