@@ -43,7 +43,7 @@ const MOVE_SEALED: FixedStatement = {
 };
 
 export interface AuditSealerOptions {
-  /** Pending entries chained per transaction (default 1000, under the bind-parameter limit). */
+  /** Pending entries chained per transaction (default 1000). */
   batchSize?: number;
   /**
    * In a process that does not seal periodically (`start`), how long after an append a

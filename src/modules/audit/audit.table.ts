@@ -63,23 +63,11 @@ export const auditLogs = pgTable(
 
 export type AuditRow = typeof auditLogs.$inferSelect;
 
-/** The columns an entry's content fills, the same in audit_pending and audit_logs, for raw SQL. */
-export const AUDIT_ENTRY_COLUMNS = [
-  'action',
-  'resource',
-  'resource_id',
-  'user_id',
-  'user_email',
-  'ip_address',
-  'user_agent',
-  'details',
-  'success',
-  'error_message',
-  'timestamp',
-  'request_id',
-  'old_values',
-  'new_values',
-] as const;
+/**
+ * The columns an entry's content fills, the same in audit_pending and audit_logs, for raw SQL
+ * (the fields are named as their columns).
+ */
+export const AUDIT_ENTRY_COLUMNS = Object.keys(entryColumns());
 
 /**
  * Entries committed with their change but not yet chained. Writers insert here without any

@@ -52,8 +52,8 @@ export interface FixedStatement {
  * Runs a fixed statement on the executor's own connection (the transaction's, inside one)
  * straight through the driver: drizzle neither builds its SQL nor maps a result, and on
  * PostgreSQL it is a named prepared statement, parsed and planned once per connection. Only
- * for the audit trail's hot statements (the append, the sealer's move): it costs a third less than the
- * same statement through drizzle on PGlite (bench:audit). Parameters go as text: JSON
+ * for the audit trail's hot statements (the append, the sealer's move): it costs a third less
+ * than the same statement through drizzle on PGlite (bench:audit). Parameters go as text: JSON
  * serialised, dates as ISO strings. Answers how many rows the statement wrote.
  */
 export async function runFixed(
