@@ -56,6 +56,7 @@ import {
   startNode,
   waitUntilReady,
 } from './children.ts';
+import { median } from './report.ts';
 import { makeStudents, random } from './students-data.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -123,13 +124,6 @@ const errorText = (error: unknown) =>
 const firstLine = (error: unknown) =>
   (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 const ratio = (a: number, b: number, digits = 3) => (b > 0 ? round(a / b, digits) : 0);
-
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Clean-up: everything started or created registers its undoing here; each part unwinds its

@@ -7,12 +7,25 @@ export const mb = (bytes: number) => round(bytes / 1_048_576);
 export const seconds = (since: number) => (performance.now() - since) / 1000;
 export const loadAverage = () => os.loadavg().map((value) => round(value, 2));
 
-/** A positive integer size from the environment (BENCH_STUDENTS=10000), or the fallback. */
-export function envCount(name: string, fallback: number): number {
+/**
+ * A positive integer size from the environment (BENCH_STUDENTS=10000), or the fallback;
+ * `allowZero` for a size whose 0 means "skip this part".
+ */
+export function envCount(name: string, fallback: number, allowZero = false): number {
   const raw = process.env[name];
   const value = raw === undefined || raw.trim() === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
+  if (!Number.isInteger(value) || value < 0 || (value === 0 && !allowZero)) {
+    throw new Error(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer`);
+  }
   return value;
+}
+
+/** The middle value; the mean of the two middle ones for an even count (0 for none). */
+export function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** The machine block of a report: what ran it and how loaded it was at both ends. */

@@ -16,7 +16,7 @@ import {
 import { ChainVerifier } from './audit.chain.ts';
 import type { AuditAction, AuditResource } from './audit.constants.ts';
 import { AuditSealer } from './audit.sealer.ts';
-import { AUDIT_ENTRY_COLUMNS, auditChainHead, auditLogs } from './audit.table.ts';
+import { AUDIT_ENTRY_COLUMN_LIST, auditChainHead, auditLogs } from './audit.table.ts';
 
 export interface AuditEntryInput {
   action: AuditAction;
@@ -53,8 +53,6 @@ const MAX_TEXT = 2000;
 const truncate = (value: string | null | undefined, max = MAX_TEXT) =>
   value == null ? null : value.length > max ? `${value.slice(0, max - 1)}…` : value;
 
-const ENTRY_COLUMNS = AUDIT_ENTRY_COLUMNS.join(', ');
-
 /** JSON without NUL characters, which PostgreSQL cannot store: they are dropped, not the entry. */
 function jsonWithoutNul(value: unknown): string {
   const json = JSON.stringify(value);
@@ -73,11 +71,11 @@ const textWithoutNul = (value: string | null) =>
  */
 const APPEND_ONE: FixedStatement = {
   name: 'audit_append_one',
-  text: `INSERT INTO audit_pending (${ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+  text: `INSERT INTO audit_pending (${AUDIT_ENTRY_COLUMN_LIST}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 };
 const APPEND_MANY: FixedStatement = {
   name: 'audit_append_many',
-  text: `INSERT INTO audit_pending (${ENTRY_COLUMNS}) SELECT ${ENTRY_COLUMNS} FROM jsonb_populate_recordset(NULL::audit_pending, $1::jsonb)`,
+  text: `INSERT INTO audit_pending (${AUDIT_ENTRY_COLUMN_LIST}) SELECT ${AUDIT_ENTRY_COLUMN_LIST} FROM jsonb_populate_recordset(NULL::audit_pending, $1::jsonb)`,
 };
 
 export function originFromContext(context: ChangeContext): AuditOrigin {

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { asc, sql } from 'drizzle-orm';
 import {
   type Database,
@@ -6,7 +7,7 @@ import {
   runFixed,
 } from '../../platform/db/client.ts';
 import { entryHash } from './audit.chain.ts';
-import { AUDIT_ENTRY_COLUMNS, auditPending } from './audit.table.ts';
+import { AUDIT_ENTRY_COLUMN_LIST, auditPending } from './audit.table.ts';
 
 /** The advisory lock every sealer takes, in every process: one sealer at a time per database. */
 export const AUDIT_SEAL_LOCK_KEY = 7_112_026;
@@ -18,9 +19,6 @@ export const AUDIT_SEAL_LOCK_KEY = 7_112_026;
  */
 const BACKGROUND_BATCH = 200;
 const HASHES_PER_TURN = 50;
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
-
-const entryColumns = AUDIT_ENTRY_COLUMNS.join(', ');
 
 /**
  * Moves hashed entries from audit_pending into audit_logs within the database, and the chain
@@ -34,12 +32,12 @@ const MOVE_SEALED: FixedStatement = {
                       AS s(pending_id, id, prev_hash, hash)
          ), moved AS (
            DELETE FROM audit_pending AS p USING sealed AS s WHERE p.id = s.pending_id
-           RETURNING s.id AS chain_id, s.prev_hash, s.hash, ${AUDIT_ENTRY_COLUMNS.map((column) => `p.${column}`).join(', ')}
+           RETURNING p.*, s.id AS chain_id, s.prev_hash, s.hash
          ), move_head AS (
            UPDATE audit_chain_head SET last_id = $5, last_hash = $6 WHERE id = 1
          )
-         INSERT INTO audit_logs (id, ${entryColumns}, prev_hash, hash)
-         SELECT chain_id, ${entryColumns}, prev_hash, hash FROM moved`,
+         INSERT INTO audit_logs (id, ${AUDIT_ENTRY_COLUMN_LIST}, prev_hash, hash)
+         SELECT chain_id, ${AUDIT_ENTRY_COLUMN_LIST}, prev_hash, hash FROM moved`,
 };
 
 export interface AuditSealerOptions {

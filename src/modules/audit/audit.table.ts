@@ -64,10 +64,10 @@ export const auditLogs = pgTable(
 export type AuditRow = typeof auditLogs.$inferSelect;
 
 /**
- * The columns an entry's content fills, the same in audit_pending and audit_logs, for raw SQL
- * (the fields are named as their columns).
+ * The columns an entry's content fills, the same in audit_pending and audit_logs, as a column
+ * list for raw SQL (the fields are named as their columns).
  */
-export const AUDIT_ENTRY_COLUMNS = Object.keys(entryColumns());
+export const AUDIT_ENTRY_COLUMN_LIST = Object.keys(entryColumns()).join(', ');
 
 /**
  * Entries committed with their change but not yet chained. Writers insert here without any

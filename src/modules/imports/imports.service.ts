@@ -4,6 +4,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { and, asc, count, eq, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client.ts';
 import { insertJsonRows } from '../../platform/db/json-rows.ts';
@@ -190,7 +191,7 @@ export class ImportsService {
           const row = analyzeRow(options, opened.mapping, sourceRow);
           duplicates.check(row);
           chunk.push(row);
-          if (chunk.length % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
+          if (chunk.length % 200 === 0) await nextTurn();
         }
         await storing;
         storing = store(chunk);

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { JobManager } from '../jobs.manager.ts';
 import { toJobResponse } from '../jobs.manager.ts';
 import type { HandlerResult, JobRegistry } from '../jobs.registry.ts';
@@ -42,7 +43,7 @@ export async function runJob(
         // PGlite answers through promises alone, so a handler's loop of queries never lets the
         // event loop reach its I/O: in embedded mode no request (a cancel included) would be
         // read until the job ended. Every handler reports progress per batch; yield here.
-        await new Promise((resolve) => setImmediate(resolve));
+        await nextTurn();
       },
     });
     outcome = { result };
