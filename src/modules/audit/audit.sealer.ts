@@ -1,24 +1,29 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { asc, sql } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import {
   type Database,
   type FixedStatement,
+  hasOneConnection,
   queryRows,
   runFixed,
 } from '../../platform/db/client.ts';
 import { entryHash } from './audit.chain.ts';
-import { AUDIT_ENTRY_COLUMN_LIST, auditPending } from './audit.table.ts';
+import { AUDIT_ENTRY_COLUMN_LIST, auditChainHead, auditPending } from './audit.table.ts';
 
 /** The advisory lock every sealer takes, in every process: one sealer at a time per database. */
 export const AUDIT_SEAL_LOCK_KEY = 7_112_026;
 
 /**
- * Entries per background transaction, and per stretch of hashing between two turns of the
- * event loop: the sealing shares the thread with the requests, which must not wait behind
- * a whole period's entries (bench:audit figure 1, p99).
+ * Entries per background transaction: on PGlite a transaction holds the one connection every
+ * request needs, so it seals in short steps there (bench:audit figure 1, p99); on PostgreSQL
+ * larger ones cost less per entry and make no request wait. Hashing, outside the transaction,
+ * lets the event loop turn every HASHES_PER_TURN entries.
  */
-const BACKGROUND_BATCH = 200;
+const BACKGROUND_BATCH = { oneConnection: 50, pool: 200 };
 const HASHES_PER_TURN = 50;
+
+/** A seal whose chain head moved between the read and the lock. */
+const STALE = Symbol('stale');
 
 /**
  * Moves hashed entries from audit_pending into audit_logs within the database, and the chain
@@ -72,6 +77,7 @@ const reportToStderr = (error: unknown) =>
  */
 export class AuditSealer {
   private readonly batchSize: number;
+  private readonly backgroundBatch: number;
   private readonly debounceMs: number;
   private readonly onError: (error: unknown) => void;
   private debounce: NodeJS.Timeout | undefined;
@@ -87,6 +93,9 @@ export class AuditSealer {
     options: AuditSealerOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 1000;
+    this.backgroundBatch = hasOneConnection(db)
+      ? BACKGROUND_BATCH.oneConnection
+      : BACKGROUND_BATCH.pool;
     this.debounceMs = options.debounceMs ?? 100;
     this.onError = options.onError ?? reportToStderr;
   }
@@ -170,16 +179,8 @@ export class AuditSealer {
   private async sealAll(wait: boolean): Promise<number> {
     let total = 0;
     for (;;) {
-      // Cheap when idle: no transaction, no lock. A row deleted by a sealer that has not
-      // committed yet is still seen here, so "none" really means all of them are chained.
-      const [any] = await this.db
-        .select({ id: auditPending.id })
-        .from(auditPending)
-        .orderBy(asc(auditPending.id))
-        .limit(1);
-      if (!any) return total;
       // A reader waits for everything; the background goes in smaller steps.
-      const limit = wait ? this.batchSize : Math.min(this.batchSize, BACKGROUND_BATCH);
+      const limit = wait ? this.batchSize : Math.min(this.batchSize, this.backgroundBatch);
       const sealed = await this.sealBatch(wait, limit);
       if (sealed === null) return total;
       total += sealed;
@@ -187,31 +188,30 @@ export class AuditSealer {
     }
   }
 
-  /** One transaction: up to `limit` pending entries into the chain. Null: the lock was busy. */
-  private sealBatch(wait: boolean, limit: number): Promise<number | null> {
-    return this.db.transaction(async (tx) => {
-      // One round trip: the advisory lock (taken in the subquery, before the head row is
-      // locked, so two sealers never wait on each other crosswise), the chain head, and the
-      // setting that lets audit_pending's trigger accept this transaction's DELETE.
-      const lock = wait
-        ? sql`SELECT pg_advisory_xact_lock(${AUDIT_SEAL_LOCK_KEY}), true AS locked`
-        : sql`SELECT pg_try_advisory_xact_lock(${AUDIT_SEAL_LOCK_KEY}) AS locked`;
-      const [head] = await queryRows<{ last_id: number | string; last_hash: string }>(
-        tx,
-        sql`SELECT h.last_id, h.last_hash
-              FROM (${lock}) AS l, audit_chain_head AS h,
-                   set_config('registrar.audit_sealer', 'on', true)
-             WHERE h.id = 1 AND l.locked
-               FOR UPDATE OF h`,
-      );
-      if (!head) {
-        if (wait) throw new Error('audit_chain_head is missing; run the migrations');
-        return null;
-      }
-      const taken = await tx.select().from(auditPending).orderBy(asc(auditPending.id)).limit(limit);
+  /**
+   * Up to `limit` pending entries into the chain. Null: another sealer holds the lock. The
+   * entries are read and hashed before the transaction, so the lock (and on PGlite the one
+   * connection every request needs) is held only for the move; the move happens only if the
+   * chain head is still the one they were hashed onto, else they are read again.
+   */
+  private async sealBatch(wait: boolean, limit: number): Promise<number | null> {
+    for (;;) {
+      const [head] = await this.db
+        .select({ lastId: auditChainHead.last_id, lastHash: auditChainHead.last_hash })
+        .from(auditChainHead)
+        .where(eq(auditChainHead.id, 1));
+      if (!head) throw new Error('audit_chain_head is missing; run the migrations');
+      const taken = await this.db
+        .select()
+        .from(auditPending)
+        .orderBy(asc(auditPending.id))
+        .limit(limit);
+      // Cheap when idle: no transaction, no lock. A row deleted by a sealer that has not
+      // committed yet is still seen here, so "none" really means all of them are chained.
       if (taken.length === 0) return 0;
-      let lastId = Number(head.last_id);
-      let lastHash = head.last_hash;
+      const expectedLastId = Number(head.lastId);
+      let lastId = expectedLastId;
+      let lastHash = head.lastHash;
       const pendingIds: number[] = [];
       const ids: number[] = [];
       const prevHashes: string[] = [];
@@ -225,21 +225,41 @@ export class AuditSealer {
         lastHash = entryHash(lastHash, { id, ...entry });
         hashes.push(lastHash);
       }
-      // Ids are digits and hashes hex: they need no quoting in an array literal.
-      const array = (values: Array<number | string>) => `{${values.join(',')}}`;
-      const moved = await runFixed(tx, MOVE_SEALED, [
-        array(pendingIds),
-        array(ids),
-        array(prevHashes),
-        array(hashes),
-        lastId,
-        lastHash,
-      ]);
-      // Nothing else deletes pending rows while the lock is held; anything else is a bug.
-      if (moved !== taken.length) {
-        throw new Error(`audit sealing moved ${moved} of ${taken.length} pending entries`);
-      }
-      return moved;
-    });
+      const moved = await this.db.transaction(async (tx) => {
+        // One round trip: the advisory lock (taken in the subquery, before the head row is
+        // locked, so two sealers never wait on each other crosswise), the chain head, and the
+        // setting that lets audit_pending's trigger accept this transaction's DELETE.
+        const lock = wait
+          ? sql`SELECT pg_advisory_xact_lock(${AUDIT_SEAL_LOCK_KEY}), true AS locked`
+          : sql`SELECT pg_try_advisory_xact_lock(${AUDIT_SEAL_LOCK_KEY}) AS locked`;
+        const [locked] = await queryRows<{ last_id: number | string }>(
+          tx,
+          sql`SELECT h.last_id
+                FROM (${lock}) AS l, audit_chain_head AS h,
+                     set_config('registrar.audit_sealer', 'on', true)
+               WHERE h.id = 1 AND l.locked
+                 FOR UPDATE OF h`,
+        );
+        if (!locked) return null;
+        // Another sealer moved the chain since the read: these hashes are stale.
+        if (Number(locked.last_id) !== expectedLastId) return STALE;
+        // Ids are digits and hashes hex: they need no quoting in an array literal.
+        const array = (values: Array<number | string>) => `{${values.join(',')}}`;
+        const count = await runFixed(tx, MOVE_SEALED, [
+          array(pendingIds),
+          array(ids),
+          array(prevHashes),
+          array(hashes),
+          lastId,
+          lastHash,
+        ]);
+        // Only a sealer deletes pending rows, and every seal moves the head; anything else is a bug.
+        if (count !== taken.length) {
+          throw new Error(`audit sealing moved ${count} of ${taken.length} pending entries`);
+        }
+        return count;
+      });
+      if (moved !== STALE) return moved;
+    }
   }
 }

@@ -61,10 +61,8 @@ export async function runFixed(
   statement: FixedStatement,
   params: Array<string | number | boolean | null>,
 ): Promise<number> {
-  // drizzle keeps the driver's client (pool, pooled client, PGlite or its transaction) on
-  // its session; the types do not say so.
-  const { client } = (executor as unknown as { session: { client: unknown } }).session;
-  if (client instanceof pg.Pool || client instanceof pg.Client) {
+  const client = driverClient(executor);
+  if (isPostgresClient(client)) {
     const result = await client.query({
       name: statement.name,
       text: statement.text,
@@ -74,6 +72,26 @@ export async function runFixed(
   }
   const result = await (client as Pick<PGlite, 'query'>).query(statement.text, params);
   return result.affectedRows ?? 0;
+}
+
+/**
+ * The driver's client, which drizzle keeps on its session (pool, pooled client, PGlite or its
+ * transaction); the types do not say so.
+ */
+function driverClient(executor: Executor): unknown {
+  return (executor as unknown as { session: { client: unknown } }).session.client;
+}
+
+function isPostgresClient(client: unknown): client is pg.Pool | pg.Client {
+  return client instanceof pg.Pool || client instanceof pg.Client;
+}
+
+/**
+ * True on embedded PGlite: one connection, run on this thread, that every request takes in
+ * turn, so a long transaction there makes every request wait.
+ */
+export function hasOneConnection(executor: Executor): boolean {
+  return !isPostgresClient(driverClient(executor));
 }
 
 export type DatabaseOptions =
