@@ -73,10 +73,38 @@ const APPEND_ONE: FixedStatement = {
   name: 'audit_append_one',
   text: `INSERT INTO audit_pending (${AUDIT_ENTRY_COLUMN_LIST}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 };
+/**
+ * SQL that inserts into audit_pending the entries of a JSON array parameter (`AuditLogger.
+ * pendingJson`), those that `where` keeps: for a writer that records a change and its entries
+ * in one statement.
+ */
+export const insertPendingFromJson = (param: string, where = '') =>
+  `INSERT INTO audit_pending (${AUDIT_ENTRY_COLUMN_LIST}) SELECT ${AUDIT_ENTRY_COLUMN_LIST} FROM jsonb_populate_recordset(NULL::audit_pending, ${param}::jsonb) ${where}`;
+
 const APPEND_MANY: FixedStatement = {
   name: 'audit_append_many',
-  text: `INSERT INTO audit_pending (${AUDIT_ENTRY_COLUMN_LIST}) SELECT ${AUDIT_ENTRY_COLUMN_LIST} FROM jsonb_populate_recordset(NULL::audit_pending, $1::jsonb)`,
+  text: insertPendingFromJson('$1'),
 };
+
+/** An audit_pending row: the entry with its origin and time. */
+function pendingRow(origin: AuditOrigin, entry: AuditEntryInput, timestamp: Date) {
+  return {
+    action: entry.action,
+    resource: entry.resource,
+    resource_id: entry.resourceId == null ? null : String(entry.resourceId),
+    user_id: origin.userId ?? null,
+    user_email: origin.userEmail ?? null,
+    ip_address: origin.ipAddress ?? null,
+    user_agent: truncate(origin.userAgent, 500),
+    details: entry.details ?? null,
+    success: entry.success ?? true,
+    error_message: truncate(entry.errorMessage),
+    timestamp,
+    request_id: origin.requestId ?? null,
+    old_values: entry.oldValues ?? null,
+    new_values: entry.newValues ?? null,
+  };
+}
 
 export function originFromContext(context: ChangeContext): AuditOrigin {
   return {
@@ -118,23 +146,7 @@ export class AuditLogger implements ChangeRecorder {
   /** Records entries inside the caller's transaction; they are chained once it has committed. */
   async append(tx: Transaction, origin: AuditOrigin, entries: AuditEntryInput[]): Promise<void> {
     if (!this.options.enabled || entries.length === 0) return;
-    const timestamp = this.options.now?.() ?? new Date();
-    const rows = entries.map((entry) => ({
-      action: entry.action,
-      resource: entry.resource,
-      resource_id: entry.resourceId == null ? null : String(entry.resourceId),
-      user_id: origin.userId ?? null,
-      user_email: origin.userEmail ?? null,
-      ip_address: origin.ipAddress ?? null,
-      user_agent: truncate(origin.userAgent, 500),
-      details: entry.details ?? null,
-      success: entry.success ?? true,
-      error_message: truncate(entry.errorMessage),
-      timestamp,
-      request_id: origin.requestId ?? null,
-      old_values: entry.oldValues ?? null,
-      new_values: entry.newValues ?? null,
-    }));
+    const rows = this.pendingRows(origin, entries);
     const [only] = rows;
     if (rows.length === 1 && only) {
       const jsonb = (value: unknown) => (value == null ? null : jsonWithoutNul(value));
@@ -158,6 +170,27 @@ export class AuditLogger implements ChangeRecorder {
       await runFixed(tx, APPEND_MANY, [jsonWithoutNul(rows)]);
     }
     this.sealer.schedule();
+  }
+
+  /**
+   * Entries, each with its origin, as one JSON parameter for `insertPendingFromJson`, for a
+   * writer that records its change and the entries in one statement; null when auditing is
+   * off. Call `appended()` once the statement has run.
+   */
+  pendingJson(items: Array<{ origin: AuditOrigin; entry: AuditEntryInput }>): string | null {
+    if (!this.options.enabled) return null;
+    const timestamp = this.options.now?.() ?? new Date();
+    return jsonWithoutNul(items.map(({ origin, entry }) => pendingRow(origin, entry, timestamp)));
+  }
+
+  /** After a `pendingJson` statement: the new entries are chained shortly after. */
+  appended(): void {
+    if (this.options.enabled) this.sealer.schedule();
+  }
+
+  private pendingRows(origin: AuditOrigin, entries: AuditEntryInput[]) {
+    const timestamp = this.options.now?.() ?? new Date();
+    return entries.map((entry) => pendingRow(origin, entry, timestamp));
   }
 
   /**

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-orm';
-import type { Database } from '../../platform/db/client.ts';
+import { type Database, type FixedStatement, queryFixed, rowOf } from '../../platform/db/client.ts';
 import type { EventBus } from '../../platform/events/event-bus.ts';
 import { type Page, readPage } from '../../platform/http/pagination.ts';
 import { conflict, HttpProblem, notFound } from '../../platform/http/problems.ts';
 import { type ChangeContext, SYSTEM_CONTEXT } from '../../platform/http/request-context.ts';
 import {
-  type AuditEntryInput,
   type AuditLogger,
-  type AuditOrigin,
+  insertPendingFromJson,
   originFromContext,
 } from '../audit/audit.logger.ts';
 import { Batcher } from './batcher.ts';
@@ -110,6 +109,52 @@ export interface JobDispatcher {
 export const percentageOf = (current: number, total: number) =>
   total > 0 ? Math.min(100, Math.round((current / total) * 10_000) / 100) : 0;
 
+const UNFINISHED = `status IN ('PENDING', 'PROCESSING')`;
+
+/**
+ * Creates a batch of jobs (a JSON array, $1) and their audit entries ($4), admitting the jobs
+ * in order as createJob would one by one: a job is refused when MAX_JOBS ($2) unfinished jobs
+ * exist with those admitted before it, or MAX_JOBS_PER_USER ($3) of its user's (each count
+ * stops at its limit). A user's k-th job of the batch fits if the user had fewer than
+ * $3 - k + 1; once the overall limit is reached every later job is refused, so counting the
+ * user-admissible jobs in order decides the rest. One answer per candidate, in order: the new
+ * row, or which limit refused it.
+ */
+const CREATE_JOBS: FixedStatement = {
+  name: 'jobs_create',
+  text: `WITH input AS (
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(ord int, id uuid, job_type text,
+             user_id int, priority int, metadata jsonb, max_attempts int, progress jsonb)
+         ), overall AS (
+           SELECT count(*)::int AS n FROM (SELECT 1 FROM jobs WHERE ${UNFINISHED} LIMIT $2) o
+         ), per_user AS (
+           SELECT u.user_id, (SELECT count(*)::int FROM (SELECT 1 FROM jobs
+                                WHERE ${UNFINISHED} AND user_id = u.user_id LIMIT $3) m) AS n
+             FROM (SELECT DISTINCT user_id FROM input WHERE user_id IS NOT NULL) u
+         ), fits_user AS (
+           SELECT i.*, (i.user_id IS NULL OR p.n + row_number()
+                          OVER (PARTITION BY i.user_id ORDER BY i.ord) <= $3) AS fits
+             FROM input i LEFT JOIN per_user p USING (user_id)
+         ), ranked AS (
+           SELECT f.*, o.n + count(*) FILTER (WHERE f.fits) OVER (ORDER BY f.ord) AS nth
+             FROM fits_user f, overall o
+         ), created AS (
+           INSERT INTO jobs (id, job_type, user_id, priority, metadata, max_attempts, progress,
+                             created_at)
+           SELECT id, job_type, user_id, priority, metadata, max_attempts, progress,
+                  now() + ord * interval '1 microsecond'
+             FROM ranked WHERE fits AND nth <= $2
+           RETURNING *
+         ), entries AS (
+           ${insertPendingFromJson('$4', 'WHERE resource_id IN (SELECT id::text FROM created)')}
+         )
+         SELECT c.*, CASE WHEN c.id IS NOT NULL THEN NULL
+                          WHEN r.nth - r.fits::int >= $2 THEN 'overall'
+                          ELSE 'user' END AS refused
+           FROM ranked r LEFT JOIN created c ON c.id = r.id
+          ORDER BY r.ord`,
+};
+
 /**
  * The programmatic face of the job system: every module creates, watches and controls jobs
  * through it. The jobs table is the record; events go out on the bus after each change.
@@ -139,37 +184,6 @@ export class JobManager {
     return job;
   }
 
-  /**
-   * Unfinished jobs overall and for each of `userIds`, in one statement. Each count stops at
-   * its limit: the check only needs to know whether the limit is reached.
-   */
-  private async countUnfinished(
-    executor: Pick<Database, 'execute'>,
-    userIds: number[],
-  ): Promise<{ overall: number; perUser: Map<number, number> }> {
-    const unfinished = sql`status IN ('PENDING', 'PROCESSING')`;
-    const users = sql.join(
-      userIds.map((id) => sql`${id}`),
-      sql`, `,
-    );
-    const result = await executor.execute(sql`
-      SELECT NULL::int AS user_id,
-             (SELECT count(*)::int FROM (SELECT 1 FROM jobs WHERE ${unfinished}
-               LIMIT ${this.limits.maxJobs}) o) AS n
-      UNION ALL
-      SELECT u.id, (SELECT count(*)::int FROM (SELECT 1 FROM jobs WHERE ${unfinished}
-               AND user_id = u.id LIMIT ${this.limits.maxJobsPerUser}) m)
-      FROM unnest(ARRAY[${users}]::int[]) AS u(id)`);
-    const rows = (result as unknown as { rows: Array<{ user_id: number | null; n: number }> }).rows;
-    const perUser = new Map<number, number>();
-    let overall = 0;
-    for (const row of rows) {
-      if (row.user_id === null) overall = Number(row.n);
-      else perUser.set(Number(row.user_id), Number(row.n));
-    }
-    return { overall, perUser };
-  }
-
   private overLimit(limit: 'overall' | 'user'): HttpProblem {
     return new HttpProblem(
       429,
@@ -182,9 +196,12 @@ export class JobManager {
     );
   }
 
-  /** Concurrent creates share one transaction (one commit) instead of one each. */
+  /** Concurrent creates share one statement (one commit) instead of one each. */
   private readonly creates = new Batcher<{ input: CreateJobInput; context: ChangeContext }, JobRow>(
     (batch) => this.insertJobs(batch),
+    // One batch at a time: each counts the jobs the one before it admitted, so this process
+    // never overshoots a limit.
+    { maxBatch: 200, parallel: 1 },
   );
 
   async createJob(
@@ -198,74 +215,52 @@ export class JobManager {
   }
 
   /**
-   * Inserts a batch of new jobs with their audit entries in one transaction, admitting each
-   * in turn while the limits allow.
+   * Inserts a batch of new jobs with their audit entries in one statement (one commit, no
+   * transaction to open and close), admitting each in turn while the limits allow.
    */
   private async insertJobs(
     batch: Array<{ input: CreateJobInput; context: ChangeContext }>,
   ): Promise<Array<JobRow | Error>> {
-    const userIds = [
-      ...new Set(batch.flatMap(({ input }) => (input.userId === null ? [] : [input.userId]))),
-    ];
-    return await this.db.transaction(async (tx) => {
-      const counts = await this.countUnfinished(tx, userIds);
-      const outcomes: Array<JobRow | Error> = [];
-      const admitted: Array<{ index: number; id: string }> = [];
-      let overall = counts.overall;
-      for (const [index, { input }] of batch.entries()) {
-        const mine = input.userId === null ? 0 : (counts.perUser.get(input.userId) ?? 0);
-        if (overall >= this.limits.maxJobs) outcomes[index] = this.overLimit('overall');
-        else if (input.userId !== null && mine >= this.limits.maxJobsPerUser) {
-          outcomes[index] = this.overLimit('user');
-        } else {
-          overall++;
-          if (input.userId !== null) counts.perUser.set(input.userId, mine + 1);
-          admitted.push({ index, id: randomUUID() });
-        }
-      }
-      if (admitted.length === 0) return outcomes;
-      const rows = await tx
-        .insert(jobs)
-        .values(
-          admitted.map(({ index, id }, order) => {
-            const { input } = batch[index] as (typeof batch)[number];
-            return {
-              id,
-              job_type: input.jobType,
-              user_id: input.userId,
-              priority: input.priority ?? 5,
-              metadata: input.metadata ?? {},
-              max_attempts: input.maxAttempts ?? 3,
-              progress: { ...EMPTY_PROGRESS, total: input.totalItems ?? 0 },
-              // Distinct and in arrival order, so "oldest first" holds inside a batch.
-              created_at: sql`now() + ${order} * interval '1 microsecond'`,
-            };
-          }),
-        )
-        .returning();
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      // One audit insert per origin (a request's user, address and id).
-      const byOrigin = new Map<string, { origin: AuditOrigin; entries: AuditEntryInput[] }>();
-      for (const { index, id } of admitted) {
-        const { context } = batch[index] as (typeof batch)[number];
-        const created = byId.get(id);
-        if (!created) throw new Error('insert into jobs returned no row');
-        outcomes[index] = created;
-        const origin = originFromContext(context);
-        const key = JSON.stringify(origin);
-        const group = byOrigin.get(key) ?? { origin, entries: [] };
-        group.entries.push({
-          action: 'CREATE',
-          resource: 'SYSTEM',
-          resourceId: created.id,
-          details: { job_type: created.job_type, priority: created.priority },
-        });
-        byOrigin.set(key, group);
-      }
-      for (const { origin, entries } of byOrigin.values()) {
-        await this.audit.append(tx, origin, entries);
-      }
-      return outcomes;
+    const candidates = batch.map(({ input }, ord) => ({
+      ord,
+      id: randomUUID(),
+      job_type: input.jobType,
+      user_id: input.userId,
+      priority: input.priority ?? 5,
+      metadata: input.metadata ?? {},
+      max_attempts: input.maxAttempts ?? 3,
+      progress: { ...EMPTY_PROGRESS, total: input.totalItems ?? 0 },
+    }));
+    // An entry for every candidate; the statement keeps those of the jobs it admits.
+    const entries = this.audit.pendingJson(
+      batch.map(({ context }, ord) => {
+        const candidate = candidates[ord] as (typeof candidates)[number];
+        return {
+          origin: originFromContext(context),
+          entry: {
+            action: 'CREATE',
+            resource: 'SYSTEM',
+            resourceId: candidate.id,
+            details: { job_type: candidate.job_type, priority: candidate.priority },
+          },
+        };
+      }),
+    );
+    const answers = await queryFixed<Record<string, unknown> & { refused: string | null }>(
+      this.db,
+      CREATE_JOBS,
+      [
+        JSON.stringify(candidates),
+        this.limits.maxJobs,
+        this.limits.maxJobsPerUser,
+        entries ?? '[]',
+      ],
+    );
+    this.audit.appended();
+    return answers.map((answer) => {
+      if (answer.refused === 'overall') return this.overLimit('overall');
+      if (answer.refused === 'user') return this.overLimit('user');
+      return rowOf(jobs, answer);
     });
   }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ParserOptions, PGlite, type QueryOptions, types } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { type SQL, sql } from 'drizzle-orm';
+import { getTableColumns, type SQL, sql, type Table } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -61,6 +61,26 @@ export async function runFixed(
   statement: FixedStatement,
   params: Array<string | number | boolean | null>,
 ): Promise<number> {
+  return (await sendFixed(executor, statement, params)).count;
+}
+
+/**
+ * `runFixed` for a statement that answers rows (RETURNING): the rows as the driver gives them,
+ * to be read with `rowOf` (timestamps come as text from PGlite and as Dates from pg).
+ */
+export async function queryFixed<T>(
+  executor: Executor,
+  statement: FixedStatement,
+  params: Array<string | number | boolean | null>,
+): Promise<T[]> {
+  return (await sendFixed(executor, statement, params)).rows as T[];
+}
+
+async function sendFixed(
+  executor: Executor,
+  statement: FixedStatement,
+  params: Array<string | number | boolean | null>,
+): Promise<{ rows: unknown[]; count: number }> {
   const client = driverClient(executor);
   if (isPostgresClient(client)) {
     const result = await client.query({
@@ -68,10 +88,23 @@ export async function runFixed(
       text: statement.text,
       values: params,
     });
-    return result.rowCount ?? 0;
+    return { rows: result.rows, count: result.rowCount ?? 0 };
   }
   const result = await (client as Pick<PGlite, 'query'>).query(statement.text, params);
-  return result.affectedRows ?? 0;
+  return { rows: result.rows, count: result.affectedRows ?? 0 };
+}
+
+/**
+ * A row of `table` from a raw result, each value mapped as drizzle maps it (timestamps to
+ * Dates, JSON parsed, bigints as numbers) whichever driver read it.
+ */
+export function rowOf<T extends Table>(table: T, raw: Record<string, unknown>): T['$inferSelect'] {
+  const row: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(getTableColumns(table))) {
+    const value = raw[column.name];
+    row[key] = value == null ? null : column.mapFromDriverValue(value);
+  }
+  return row as T['$inferSelect'];
 }
 
 /**
