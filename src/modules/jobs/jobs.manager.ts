@@ -155,6 +155,33 @@ const CREATE_JOBS: FixedStatement = {
           ORDER BY r.ord`,
 };
 
+/** Claims the jobs of a JSON array of {id, worker_id} that are still PENDING. */
+const CLAIM_JOBS: FixedStatement = {
+  name: 'jobs_claim',
+  text: `UPDATE jobs AS j
+            SET status = 'PROCESSING', started_at = now(), attempts = j.attempts + 1,
+                worker_id = c.worker_id
+           FROM jsonb_to_recordset($1::jsonb) AS c(id uuid, worker_id text)
+          WHERE j.id = c.id AND j.status = 'PENDING'
+      RETURNING j.*`,
+};
+
+/**
+ * Ends the PROCESSING jobs of a JSON array of {id, status, error_message, result, has_result}
+ * at $2, to be removed after $3; a job keeps its result when the ending brings none.
+ */
+const FINISH_JOBS: FixedStatement = {
+  name: 'jobs_finish',
+  text: `UPDATE jobs AS j
+            SET status = v.status, completed_at = $2, expires_at = $3, worker_id = NULL,
+                error_message = v.error_message,
+                result = CASE WHEN v.has_result THEN v.result ELSE j.result END
+           FROM jsonb_to_recordset($1::jsonb)
+             AS v(id uuid, status text, error_message text, result jsonb, has_result boolean)
+          WHERE j.id = v.id AND j.status = 'PROCESSING'
+      RETURNING j.*`,
+};
+
 /**
  * The programmatic face of the job system: every module creates, watches and controls jobs
  * through it. The jobs table is the record; events go out on the bus after each change.
@@ -495,28 +522,17 @@ export class JobManager {
     return row;
   }
 
-  /** One UPDATE per worker for the claims of a batch; a job is claimed once. */
+  /** One statement for the claims of a batch; a job is claimed once. */
   private async claimJobs(
     batch: Array<{ id: string; workerId: string }>,
   ): Promise<Array<JobRow | undefined>> {
-    const startedAt = new Date();
-    const byWorker = new Map<string, string[]>();
-    for (const { id, workerId } of batch)
-      byWorker.set(workerId, [...(byWorker.get(workerId) ?? []), id]);
+    const raw = await queryFixed<Record<string, unknown>>(this.db, CLAIM_JOBS, [
+      JSON.stringify(batch.map(({ id, workerId }) => ({ id, worker_id: workerId }))),
+    ]);
     const claimed = new Map<string, JobRow>();
-    for (const [workerId, ids] of byWorker) {
-      const rows = await this.db
-        .update(jobs)
-        .set({
-          status: 'PROCESSING',
-          started_at: startedAt,
-          attempts: sql`${jobs.attempts} + 1`,
-          worker_id: workerId,
-        })
-        // One array parameter: the statement text is the same for any batch size.
-        .where(and(sql`${jobs.id} = ANY(${sql.param(ids)}::uuid[])`, eq(jobs.status, 'PENDING')))
-        .returning();
-      for (const row of rows) claimed.set(row.id, row);
+    for (const row of raw) {
+      const job = rowOf(jobs, row);
+      claimed.set(job.id, job);
     }
     // The same id twice in a batch: only the first caller gets the job.
     return batch.map(({ id }) => {
@@ -546,7 +562,7 @@ export class JobManager {
     return this.publish('status', row);
   }
 
-  /** One UPDATE for a batch of endings, each job's values read from one JSON parameter. */
+  /** One statement for a batch of endings, each job's values read from one JSON parameter. */
   private async finishJobs(
     batch: Array<{
       id: string;
@@ -566,22 +582,12 @@ export class JobManager {
         result: outcome.result ? normaliseResult(outcome.result) : null,
         has_result: Boolean(outcome.result),
       }));
-    const rows: JobRow[] = await this.db
-      .update(jobs)
-      .set({
-        status: sql`v.status`,
-        completed_at: now,
-        expires_at: this.expiry(now),
-        worker_id: null,
-        error_message: sql`v.error_message`,
-        result: sql`CASE WHEN v.has_result THEN v.result ELSE ${jobs.result} END`,
-      })
-      .from(
-        sql`jsonb_to_recordset(${JSON.stringify(values)}::jsonb)
-          AS v(id uuid, status text, error_message text, result jsonb, has_result boolean)`,
-      )
-      .where(and(sql`${jobs.id} = v.id`, eq(jobs.status, 'PROCESSING')))
-      .returning();
+    const raw = await queryFixed<Record<string, unknown>>(this.db, FINISH_JOBS, [
+      JSON.stringify(values),
+      now.toISOString(),
+      this.expiry(now).toISOString(),
+    ]);
+    const rows = raw.map((row) => rowOf(jobs, row));
     const ended = new Map(rows.map((row) => [row.id, row]));
     return batch.map(({ id }) => {
       const row = ended.get(id);
