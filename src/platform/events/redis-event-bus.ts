@@ -27,7 +27,15 @@ export class RedisEventBus implements EventBus {
   constructor(url: string, options: RedisEventBusOptions = {}) {
     this.prefix = options.prefix ?? 'registrar:';
     this.publishTimeoutMs = options.publishTimeoutMs ?? 1000;
-    this.publisher = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
+    // Auto-pipelining: the events of one turn of the event loop (a batch of jobs changes
+    // state together) go to Redis in one write. The command timeout bounds how long an event
+    // waits for Redis.
+    this.publisher = new Redis(url, {
+      maxRetriesPerRequest: null,
+      lazyConnect: true,
+      enableAutoPipelining: true,
+      commandTimeout: this.publishTimeoutMs,
+    });
     this.subscriber = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
     // ioredis reconnects by itself; without a listener an 'error' event would crash the process.
     this.publisher.on('error', () => {});
@@ -52,16 +60,10 @@ export class RedisEventBus implements EventBus {
    */
   async publish(channel: string, message: unknown): Promise<void> {
     for (const tap of this.taps.get(channel) ?? []) tap(message);
-    const sent = this.publisher
-      .publish(this.prefix + channel, JSON.stringify(message))
-      .catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.publishTimeoutMs);
-      timer.unref();
-    });
-    await Promise.race([sent, timeout]);
-    clearTimeout(timer);
+    await this.publisher.publish(this.prefix + channel, JSON.stringify(message)).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   subscribe(channel: string, listener: Listener): () => void {
