@@ -572,7 +572,8 @@ async function partProgress(choice: DatabaseChoice) {
   onCleanup('app', closeApp);
 
   const gate = deferred<void>();
-  services.jobRegistry.register('bulk_update', {
+  // In place of the real bulk_update handler: this one only reports progress.
+  services.jobRegistry.replace('bulk_update', {
     payload: z.object({}),
     permission: 'jobs:create',
     async run({ progress }) {

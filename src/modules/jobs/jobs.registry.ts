@@ -37,9 +37,10 @@ export class JobRegistry {
   }
 
   /**
-   * For tests only: puts `handler` in place of the type's handler (registered or not) and
-   * returns the one it replaced, so a test can run its own stand-in under a real job type
-   * and put the original back. Production code uses register(), which refuses duplicates.
+   * For tests and benchmarks only: puts `handler` in place of the type's handler (registered
+   * or not) and returns the one it replaced, so a test can run its own stand-in under a real
+   * job type and put the original back. Production code uses register(), which refuses
+   * duplicates.
    */
   replace<Payload>(type: JobType, handler: JobHandler<Payload>): JobHandler<unknown> | undefined {
     const previous = this.handlers.get(type);
