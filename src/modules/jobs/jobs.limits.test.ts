@@ -62,11 +62,11 @@ it('admits concurrent creates in arrival order up to each limit, and audits only
   expect([...times].sort()).toEqual(times);
   expect(await manager.getJob(created[3]?.id ?? '')).toEqual(created[3]);
 
-  const entries = await queryRows<{ resource_id: string; details: { priority: number } }>(
+  const entries = await queryRows<{ resource_id: string }>(
     database.db,
-    sql`SELECT resource_id, details FROM audit_pending WHERE action = 'CREATE' AND resource = 'SYSTEM'
+    sql`SELECT resource_id FROM audit_pending WHERE action = 'CREATE' AND resource = 'SYSTEM'
         UNION ALL
-        SELECT resource_id, details FROM audit_logs WHERE action = 'CREATE' AND resource = 'SYSTEM'`,
+        SELECT resource_id FROM audit_logs WHERE action = 'CREATE' AND resource = 'SYSTEM'`,
   );
   expect(entries.map((entry) => entry.resource_id).sort()).toEqual(
     created.map((job) => job.id).sort(),
