@@ -1,6 +1,6 @@
 import { getTableColumns, getTableName, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import { type Executor, queryRows } from './client.ts';
+import { type Executor, queryRows, rowOf } from './client.ts';
 
 /** Rows per statement: a few megabytes of JSON at most. */
 const SLICE_ROWS = 2000;
@@ -50,23 +50,10 @@ export async function insertJsonRows<Table extends PgTable>(
     }
     statement.append(sql` RETURNING *`);
     for (const raw of await queryRows<Record<string, unknown>>(executor, statement)) {
-      inserted.push(recordFromDriver(table, raw));
+      inserted.push(rowOf(table, raw));
     }
   }
   return inserted;
-}
-
-/** A row as the driver returned it, mapped to the table's fields as drizzle's own queries map it. */
-function recordFromDriver<Table extends PgTable>(
-  table: Table,
-  raw: Record<string, unknown>,
-): Table['$inferSelect'] {
-  const record: Record<string, unknown> = {};
-  for (const [field, column] of Object.entries(getTableColumns(table))) {
-    const value = raw[column.name];
-    record[field] = value == null ? null : column.mapFromDriverValue(value);
-  }
-  return record as Table['$inferSelect'];
 }
 
 /**
