@@ -146,7 +146,8 @@ export class AuditLogger implements ChangeRecorder {
   /** Records entries inside the caller's transaction; they are chained once it has committed. */
   async append(tx: Transaction, origin: AuditOrigin, entries: AuditEntryInput[]): Promise<void> {
     if (!this.options.enabled || entries.length === 0) return;
-    const rows = this.pendingRows(origin, entries);
+    const timestamp = this.now();
+    const rows = entries.map((entry) => pendingRow(origin, entry, timestamp));
     const [only] = rows;
     if (rows.length === 1 && only) {
       const jsonb = (value: unknown) => (value == null ? null : jsonWithoutNul(value));
@@ -179,7 +180,7 @@ export class AuditLogger implements ChangeRecorder {
    */
   pendingJson(items: Array<{ origin: AuditOrigin; entry: AuditEntryInput }>): string | null {
     if (!this.options.enabled) return null;
-    const timestamp = this.options.now?.() ?? new Date();
+    const timestamp = this.now();
     return jsonWithoutNul(items.map(({ origin, entry }) => pendingRow(origin, entry, timestamp)));
   }
 
@@ -188,9 +189,8 @@ export class AuditLogger implements ChangeRecorder {
     if (this.options.enabled) this.sealer.schedule();
   }
 
-  private pendingRows(origin: AuditOrigin, entries: AuditEntryInput[]) {
-    const timestamp = this.options.now?.() ?? new Date();
-    return entries.map((entry) => pendingRow(origin, entry, timestamp));
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
   }
 
   /**

@@ -19,14 +19,12 @@ export class RedisEventBus implements EventBus {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly prefix: string;
-  private readonly publishTimeoutMs: number;
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly taps = new Map<string, Set<Listener>>();
   private pending: Promise<unknown> = Promise.resolve();
 
   constructor(url: string, options: RedisEventBusOptions = {}) {
     this.prefix = options.prefix ?? 'registrar:';
-    this.publishTimeoutMs = options.publishTimeoutMs ?? 1000;
     // Auto-pipelining: the events of one turn of the event loop (a batch of jobs changes
     // state together) go to Redis in one write. The command timeout bounds how long an event
     // waits for Redis.
@@ -34,7 +32,7 @@ export class RedisEventBus implements EventBus {
       maxRetriesPerRequest: null,
       lazyConnect: true,
       enableAutoPipelining: true,
-      commandTimeout: this.publishTimeoutMs,
+      commandTimeout: options.publishTimeoutMs ?? 1000,
     });
     this.subscriber = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
     // ioredis reconnects by itself; without a listener an 'error' event would crash the process.
