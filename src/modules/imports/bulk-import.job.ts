@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, isNull, ne } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, lte, max, min, ne } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../../platform/db/client.ts';
 import type { AuditLogger } from '../audit/audit.logger.ts';
@@ -23,7 +23,10 @@ export const bulkImportPayload = z.object({
   origin: jobOriginSchema,
 });
 
-/** Rows written per transaction; progress is reported and cancellation honoured between them. */
+/**
+ * Row numbers per transaction (rows the preview refused leave one short); progress is reported
+ * and cancellation honoured between them.
+ */
 export const IMPORT_BATCH_SIZE = 500;
 /** Problem rows listed in the job's result (all of them stay in the preview). */
 const RESULT_ERRORS_LIMIT = 1000;
@@ -72,8 +75,17 @@ export function bulkImportHandler(
         ne(importPreviewRows.status, 'error'),
         isNull(importPreviewRows.duplicate_of),
       );
-      const [candidates] = await db.select({ n: count() }).from(importPreviewRows).where(writable);
+      const [candidates] = await db
+        .select({
+          n: count(),
+          first: min(importPreviewRows.row_number),
+          last: max(importPreviewRows.row_number),
+        })
+        .from(importPreviewRows)
+        .where(writable);
       const total = candidates?.n ?? 0;
+      const firstRow = candidates?.first ?? 1;
+      const lastRow = candidates?.last ?? 0;
       const summary = preview.summary as Record<string, number>;
       const previewErrors = await db
         .select({ row_number: importPreviewRows.row_number, issues: importPreviewRows.issues })
@@ -90,22 +102,33 @@ export function bulkImportHandler(
       let cancelled = false;
       await progress({ current: 0, total, message: `Importing ${total} rows` });
       /**
-       * The writable rows after `after`, checked against the database. The check of one batch
+       * The writable rows among the IMPORT_BATCH_SIZE row numbers after `after`, checked
+       * against the database. The check of one batch
        * runs while the batch before it is written: rows of one file never share a key or a
        * unique value (the preview refuses repeats), so that write cannot change its outcome.
        */
       const readBatch = async (after: number) => {
+        if (after >= lastRow) return null;
+        // A range of row numbers rather than `> after LIMIT n`: with the statistics of the
+        // table from before the preview stored its rows, the planner answered that by reading
+        // and sorting every row left, for every batch (39 ms a batch at 100,000 rows). Rows
+        // the preview refused leave a batch short.
+        const until = after + IMPORT_BATCH_SIZE;
         const stored = await db
           .select()
           .from(importPreviewRows)
-          .where(and(writable, gt(importPreviewRows.row_number, after)))
-          .orderBy(asc(importPreviewRows.row_number))
-          .limit(IMPORT_BATCH_SIZE);
-        if (stored.length === 0) return null;
+          .where(
+            and(
+              writable,
+              gt(importPreviewRows.row_number, after),
+              lte(importPreviewRows.row_number, until),
+            ),
+          )
+          .orderBy(asc(importPreviewRows.row_number));
         const rows = stored.map((row) => rowFromPreview(importType, row));
         const known = new Map(rows.map((row) => [row, row.issues.length]));
         await checkAgainstDatabase(db, services, options, rows);
-        return { rows, known, last: stored[stored.length - 1]!.row_number };
+        return { rows, known, last: until };
       };
       const readAhead = (after: number) => {
         const reading = readBatch(after);
@@ -114,7 +137,7 @@ export function bulkImportHandler(
         return reading;
       };
       // A batch at a time, in file order; the next one is read and checked meanwhile.
-      let next = readAhead(0);
+      let next = readAhead(firstRow - 1);
       for (;;) {
         if (signal.aborted) {
           cancelled = true;
@@ -134,10 +157,12 @@ export function bulkImportHandler(
           } else if (row.action === 'skip') totals.skipped += 1;
           else toWrite.push(row);
         }
-        const outcome = await applyBatch(db, services, audit, target, toWrite, origin);
-        totals.created += outcome.created;
-        totals.updated += outcome.updated;
-        totals.unchanged += outcome.unchanged;
+        if (toWrite.length > 0) {
+          const outcome = await applyBatch(db, services, audit, target, toWrite, origin);
+          totals.created += outcome.created;
+          totals.updated += outcome.updated;
+          totals.unchanged += outcome.unchanged;
+        }
         done += batch.rows.length;
         await progress({
           current: done,

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { and, count, eq, isNull } from 'drizzle-orm';
+import { and, count, eq, isNull, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../../../test/support/fixtures.ts';
 import { createTestApp, type TestApp } from '../../../test/support/test-app.ts';
@@ -264,6 +264,38 @@ describe('an interrupted import', () => {
       .where(and(eq(auditLogs.resource, 'STUDENT'), eq(auditLogs.action, 'CREATE')));
     // 115 + 38 sample students, then each of the 1,200 exactly once.
     expect(created[0]?.n).toBe(153 + 1200);
+  });
+});
+
+describe('a file with a long run of refused rows', () => {
+  it('imports the rows on both sides of it and lists every refused one', async () => {
+    const header = 'student_id,first_name,last_name,email';
+    // Rows 2 to 1701 of the file; 1,100 in a row in the middle (more than two batches) have
+    // no last name.
+    const lines = Array.from({ length: 1700 }, (_, index) => {
+      const lastName = index >= 100 && index < 1200 ? '' : `Gap${index}`;
+      return `G${200000 + index},Άννα,${lastName},g${index}@gap.example`;
+    });
+    const bytes = Buffer.from(`${header}\n${lines.join('\n')}\n`);
+    const checked = await preview('students', { name: 'gap.csv', bytes });
+    expect(checked.json()).toMatchObject({ rows_with_errors: 1100, create: 600 });
+    const commit = await t.request({
+      method: 'POST',
+      url: `/api/v1/imports/${checked.json().preview_id}/commit`,
+      payload: { skip_errors: true },
+    });
+    expect(commit.statusCode, commit.body).toBe(202);
+    const job = await waitForJob(commit.json().id);
+    expect(job.status, JSON.stringify(job)).toBe('COMPLETED');
+    expect(job.result?.statistics).toMatchObject({ created: 600, errors: 1100, not_written: 0 });
+    // The result lists the first thousand; the preview keeps them all.
+    expect(job.result?.errors).toHaveLength(1000);
+    expect(job.result?.errors[0]).toMatchObject({ row_number: 102 });
+    const imported = await t.database.db
+      .select({ n: count() })
+      .from(students)
+      .where(like(students.email, '%@gap.example'));
+    expect(imported[0]?.n).toBe(600);
   });
 });
 
