@@ -2,10 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../../../test/support/test-app.ts';
-import { type DatabaseHandle, lockDataDir, queryRows } from './client.ts';
+import {
+  type DatabaseHandle,
+  type FixedStatement,
+  lockDataDir,
+  queryFixed,
+  queryRows,
+  runFixed,
+} from './client.ts';
 
 let database: DatabaseHandle;
 
@@ -60,6 +68,58 @@ describe('migrations', () => {
     ]) {
       expect(names).toContain(name);
     }
+  });
+});
+
+describe('fixed statements', () => {
+  const insertProbe: FixedStatement = {
+    name: 'test_insert_probe',
+    text: 'INSERT INTO fixed_probe (id, label) VALUES ($1, $2) RETURNING id, label',
+  };
+  const probeIds = async () =>
+    (await queryRows<{ id: number }>(database.db, sql`SELECT id FROM fixed_probe ORDER BY id`)).map(
+      (row) => row.id,
+    );
+
+  beforeAll(async () => {
+    await database.db.execute(sql`CREATE TABLE fixed_probe (id integer PRIMARY KEY, label text)`);
+  });
+  afterAll(async () => {
+    await database.db.execute(sql`DROP TABLE fixed_probe`);
+  });
+
+  it('answer rows and counts; a failure rolls its transaction back and the next one works', async () => {
+    expect(await queryFixed(database.db, insertProbe, [1, 'one'])).toEqual([
+      { id: 1, label: 'one' },
+    ]);
+    const failing = database.db.transaction(async (tx) => {
+      expect(await runFixed(tx, insertProbe, [2, 'two'])).toBe(1);
+      await runFixed(tx, insertProbe, [1, 'one again']);
+    });
+    await expect(failing).rejects.toMatchObject({ code: '23505' });
+    expect(await runFixed(database.db, insertProbe, [3, 'three'])).toBe(1);
+    expect(await probeIds()).toEqual([1, 3]);
+  });
+
+  it("outside a transaction, never run inside another caller's one", async () => {
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => {
+      opened = resolve;
+    });
+    const rolledBack = database.db
+      .transaction(async (tx) => {
+        await runFixed(tx, insertProbe, [10, 'rolled back']);
+        opened();
+        // Another caller's statement arrives while this transaction is open.
+        await setTimeout(20);
+        throw new Error('roll back');
+      })
+      .catch(() => {});
+    await open;
+    await runFixed(database.db, insertProbe, [11, 'own']);
+    await rolledBack;
+    expect(await probeIds()).toContain(11);
+    expect(await probeIds()).not.toContain(10);
   });
 });
 
