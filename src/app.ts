@@ -36,6 +36,7 @@ import { settingsRoutes } from './modules/settings/settings.routes.ts';
 import { studentsRoutes } from './modules/students/students.routes.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
 import type { DatabaseHandle } from './platform/db/client.ts';
+import { EmbeddedMaintenance } from './platform/db/embedded-maintenance.ts';
 import { registerAuthentication } from './platform/http/auth.ts';
 import { registerMetrics } from './platform/http/metrics.ts';
 import { registerProblemHandlers } from './platform/http/problems.ts';
@@ -142,11 +143,16 @@ export async function buildApp(
 
   registerAuditHooks(app, services.audit, { reads: config.audit.reads });
   // Jobs run while the server runs; on close, running jobs get a bounded wait and the rest resume at the next start.
+  // PGlite has no autovacuum of its own (see EmbeddedMaintenance).
+  const maintenance =
+    deps.database.kind === 'pglite' ? new EmbeddedMaintenance(deps.database.db) : null;
   app.addHook('onReady', async () => {
     await services.jobEngine.start();
     services.audit.start();
+    maintenance?.start();
   });
   app.addHook('onClose', async () => {
+    await maintenance?.stop();
     // Changes still waiting for their recompute become PENDING jobs, run at the next start.
     await services.recompute.close();
     await services.jobEngine.stop(config.jobs.shutdownGraceMs);
