@@ -1,6 +1,6 @@
-import { and, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, inArray, isNull, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { Executor } from '../../platform/db/client.ts';
+import { type Executor, queryRows, rowOf } from '../../platform/db/client.ts';
 import { unprocessable } from '../../platform/http/problems.ts';
 import { courses } from '../courses/courses.table.ts';
 import { students } from '../students/students.table.ts';
@@ -141,7 +141,11 @@ async function idsBy(
 
 /**
  * Every record (deleted ones too) whose key columns match one of `tuples`. The keys go as one
- * array per column (unnest): a long `(a, b) IN ((…), (…))` list costs the planner dearly.
+ * array per column (unnest): a long `(a, b) IN ((…), (…))` list costs the planner dearly. Each
+ * key is looked up on its own (a LATERAL subquery that OFFSET 0 keeps from being merged into
+ * a join), so every lookup uses the key's index: joined instead, a table that grew since its
+ * statistics were taken (an import) was read whole for each chunk of keys, 20 ms against
+ * 4 ms at 50,000 students.
  */
 export async function findByKeys(
   db: Executor,
@@ -151,15 +155,22 @@ export async function findByKeys(
 ): Promise<Array<Record<string, unknown>>> {
   const found: Array<Record<string, unknown>> = [];
   const columns = keyColumns.map((name) => column(table, name));
+  const keyNames = columns.map((_, index) => sql.raw(`key_${index}`));
+  const matches = columns.map((keyColumn, index) => sql`${keyColumn} = wanted.${keyNames[index]}`);
   for (const part of chunks(tuples)) {
     const arrays = columns.map(
       (keyColumn, index) =>
         sql`${sql.param(part.map((tuple) => tuple[index] ?? null))}::${sql.raw(keyColumn.getSQLType())}[]`,
     );
-    const wanted: SQL = sql`(${sql.join(columns, sql`, `)}) IN (SELECT * FROM unnest(${sql.join(arrays, sql`, `)}))`;
-    found.push(
-      ...((await db.select().from(table).where(wanted)) as Array<Record<string, unknown>>),
+    const rows = await queryRows<Record<string, unknown>>(
+      db,
+      sql`SELECT record.*
+            FROM (SELECT DISTINCT * FROM unnest(${sql.join(arrays, sql`, `)})) AS wanted (${sql.join(keyNames, sql`, `)})
+           CROSS JOIN LATERAL (
+             SELECT * FROM ${table} WHERE ${sql.join(matches, sql` AND `)} OFFSET 0
+           ) AS record`,
     );
+    for (const row of rows) found.push(rowOf(table, row));
   }
   return found;
 }
