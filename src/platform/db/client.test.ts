@@ -101,6 +101,17 @@ describe('fixed statements', () => {
     expect(await probeIds()).toEqual([1, 3]);
   });
 
+  it('can be first used by several callers at once', async () => {
+    const countProbes: FixedStatement = {
+      name: 'test_count_probes',
+      text: 'SELECT count(*)::int AS n FROM fixed_probe WHERE id > $1',
+    };
+    const answers = await Promise.all(
+      [0, 1, 2].map((after) => queryFixed<{ n: number }>(database.db, countProbes, [after])),
+    );
+    expect(answers.map(([row]) => typeof row?.n)).toEqual(['number', 'number', 'number']);
+  });
+
   it("outside a transaction, never run inside another caller's one", async () => {
     let opened!: () => void;
     const open = new Promise<void>((resolve) => {

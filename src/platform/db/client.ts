@@ -141,15 +141,7 @@ async function sendNamedPglite(
     prepared = new Set();
     pglitePrepared.set(pglite, prepared);
   }
-  const parts: Uint8Array[] = [];
-  // Parsed in an exchange of its own, so that a failure later never leaves it unrecorded.
-  const parse = prepared.has(statement.name)
-    ? null
-    : protocolMessage([
-        serialize.parse({ name: statement.name, text: statement.text }),
-        serialize.sync(),
-      ]);
-  parts.push(
+  const execute = protocolMessage([
     serialize.bind({
       statement: statement.name,
       values: params.map((value) => (value === null ? null : String(value))),
@@ -157,14 +149,17 @@ async function sendNamedPglite(
     serialize.describe({ type: 'P' }),
     serialize.execute({}),
     serialize.sync(),
-  );
+  ]);
   const exchange = async () => {
     const options = { syncToFs: !inTransaction };
-    if (parse) {
-      await pglite.execProtocolStream(parse, options);
+    // Under PGlite's lock, so that two first calls do not both parse. In an exchange of its
+    // own, so that a failure later never leaves the statement parsed but unrecorded.
+    if (!prepared.has(statement.name)) {
+      const parse = serialize.parse({ name: statement.name, text: statement.text });
+      await pglite.execProtocolStream(protocolMessage([parse, serialize.sync()]), options);
       prepared.add(statement.name);
     }
-    return pglite.execProtocolStream(protocolMessage(parts), options);
+    return pglite.execProtocolStream(execute, options);
   };
   const messages = await (inTransaction
     ? pglite._runExclusiveQuery(exchange)
