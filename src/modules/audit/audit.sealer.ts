@@ -1,14 +1,14 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { asc, eq, sql } from 'drizzle-orm';
 import {
   type Database,
   type FixedStatement,
   hasOneConnection,
-  queryRows,
+  queryFixed,
+  rowOf,
   runFixed,
 } from '../../platform/db/client.ts';
 import { entryHash } from './audit.chain.ts';
-import { AUDIT_ENTRY_COLUMN_LIST, auditChainHead, auditPending } from './audit.table.ts';
+import { AUDIT_ENTRY_COLUMN_LIST, auditPending } from './audit.table.ts';
 
 /** The advisory lock every sealer takes, in every process: one sealer at a time per database. */
 export const AUDIT_SEAL_LOCK_KEY = 7_112_026;
@@ -24,6 +24,41 @@ const HASHES_PER_TURN = 50;
 
 /** A seal whose chain head moved between the read and the lock. */
 const STALE = Symbol('stale');
+
+/**
+ * The chain head and the oldest pending entries, in one statement (one snapshot): a row per
+ * entry, each with the head, or one row with no entry when nothing is pending.
+ */
+const READ_BATCH: FixedStatement = {
+  name: 'audit_read_batch',
+  text: `SELECT h.last_id AS head_last_id, h.last_hash AS head_last_hash, p.*
+           FROM audit_chain_head AS h
+           LEFT JOIN LATERAL (SELECT * FROM audit_pending ORDER BY id LIMIT $1) AS p ON true
+          WHERE h.id = 1`,
+};
+
+/**
+ * The lock of a seal, in one round trip: the advisory lock (taken in the subquery, before the
+ * head row is locked, so two sealers never wait on each other crosswise), the chain head, and
+ * the setting that lets audit_pending's trigger accept this transaction's DELETE. Without a
+ * row, another sealer holds the lock (the `try` form).
+ */
+const lockHead = (name: string, lock: string): FixedStatement => ({
+  name,
+  text: `SELECT h.last_id
+           FROM (${lock}) AS l, audit_chain_head AS h,
+                set_config('registrar.audit_sealer', 'on', true)
+          WHERE h.id = 1 AND l.locked
+            FOR UPDATE OF h`,
+});
+const LOCK_HEAD_WAIT = lockHead(
+  'audit_lock_head_wait',
+  `SELECT pg_advisory_xact_lock(${AUDIT_SEAL_LOCK_KEY}), true AS locked`,
+);
+const LOCK_HEAD_TRY = lockHead(
+  'audit_lock_head_try',
+  `SELECT pg_try_advisory_xact_lock(${AUDIT_SEAL_LOCK_KEY}) AS locked`,
+);
 
 /**
  * Moves hashed entries from audit_pending into audit_logs within the database, and the chain
@@ -196,22 +231,16 @@ export class AuditSealer {
    */
   private async sealBatch(wait: boolean, limit: number): Promise<number | null> {
     for (;;) {
-      const [head] = await this.db
-        .select({ lastId: auditChainHead.last_id, lastHash: auditChainHead.last_hash })
-        .from(auditChainHead)
-        .where(eq(auditChainHead.id, 1));
-      if (!head) throw new Error('audit_chain_head is missing; run the migrations');
-      const taken = await this.db
-        .select()
-        .from(auditPending)
-        .orderBy(asc(auditPending.id))
-        .limit(limit);
+      const read = await queryFixed<Record<string, unknown>>(this.db, READ_BATCH, [limit]);
+      const [first] = read;
+      if (!first) throw new Error('audit_chain_head is missing; run the migrations');
       // Cheap when idle: no transaction, no lock. A row deleted by a sealer that has not
       // committed yet is still seen here, so "none" really means all of them are chained.
-      if (taken.length === 0) return 0;
-      const expectedLastId = Number(head.lastId);
+      if (first.id == null) return 0;
+      const taken = read.map((raw) => rowOf(auditPending, raw));
+      const expectedLastId = Number(first.head_last_id);
       let lastId = expectedLastId;
-      let lastHash = head.lastHash;
+      let lastHash = first.head_last_hash as string;
       const pendingIds: number[] = [];
       const ids: number[] = [];
       const prevHashes: string[] = [];
@@ -226,19 +255,10 @@ export class AuditSealer {
         hashes.push(lastHash);
       }
       const moved = await this.db.transaction(async (tx) => {
-        // One round trip: the advisory lock (taken in the subquery, before the head row is
-        // locked, so two sealers never wait on each other crosswise), the chain head, and the
-        // setting that lets audit_pending's trigger accept this transaction's DELETE.
-        const lock = wait
-          ? sql`SELECT pg_advisory_xact_lock(${AUDIT_SEAL_LOCK_KEY}), true AS locked`
-          : sql`SELECT pg_try_advisory_xact_lock(${AUDIT_SEAL_LOCK_KEY}) AS locked`;
-        const [locked] = await queryRows<{ last_id: number | string }>(
+        const [locked] = await queryFixed<{ last_id: number | string }>(
           tx,
-          sql`SELECT h.last_id
-                FROM (${lock}) AS l, audit_chain_head AS h,
-                     set_config('registrar.audit_sealer', 'on', true)
-               WHERE h.id = 1 AND l.locked
-                 FOR UPDATE OF h`,
+          wait ? LOCK_HEAD_WAIT : LOCK_HEAD_TRY,
+          [],
         );
         if (!locked) return null;
         // Another sealer moved the chain since the read: these hashes are stale.
