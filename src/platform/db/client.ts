@@ -112,16 +112,6 @@ const pgliteSessions = new WeakMap<object, PgliteSession>();
 /** The statements already parsed on each PGlite (its one session keeps them until it closes). */
 const pglitePrepared = new WeakMap<PGlite, Set<string>>();
 
-function protocolMessage(parts: Uint8Array[]): Uint8Array {
-  const message = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    message.set(part, offset);
-    offset += part.length;
-  }
-  return message;
-}
-
 /**
  * A fixed statement on PGlite as one protocol exchange: PGlite's `query` makes six (parse,
  * describe, bind, describe, execute, sync), each a call into its WebAssembly, and parses and
@@ -141,7 +131,7 @@ async function sendNamedPglite(
     prepared = new Set();
     pglitePrepared.set(pglite, prepared);
   }
-  const execute = protocolMessage([
+  const execute = Buffer.concat([
     serialize.bind({
       statement: statement.name,
       values: params.map((value) => (value === null ? null : String(value))),
@@ -156,7 +146,7 @@ async function sendNamedPglite(
     // own, so that a failure later never leaves the statement parsed but unrecorded.
     if (!prepared.has(statement.name)) {
       const parse = serialize.parse({ name: statement.name, text: statement.text });
-      await pglite.execProtocolStream(protocolMessage([parse, serialize.sync()]), options);
+      await pglite.execProtocolStream(Buffer.concat([parse, serialize.sync()]), options);
       prepared.add(statement.name);
     }
     return pglite.execProtocolStream(execute, options);
