@@ -142,10 +142,10 @@ export async function buildApp(
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   registerAuditHooks(app, services.audit, { reads: config.audit.reads });
-  // Jobs run while the server runs; on close, running jobs get a bounded wait and the rest resume at the next start.
   // PGlite has no autovacuum of its own (see EmbeddedMaintenance).
   const maintenance =
     deps.database.kind === 'pglite' ? new EmbeddedMaintenance(deps.database.db) : null;
+  // Jobs run while the server runs; on close, running jobs get a bounded wait and the rest resume at the next start.
   app.addHook('onReady', async () => {
     await services.jobEngine.start();
     services.audit.start();

@@ -103,9 +103,9 @@ export function bulkImportHandler(
       await progress({ current: 0, total, message: `Importing ${total} rows` });
       /**
        * The writable rows among the IMPORT_BATCH_SIZE row numbers after `after`, checked
-       * against the database. The check of one batch
-       * runs while the batch before it is written: rows of one file never share a key or a
-       * unique value (the preview refuses repeats), so that write cannot change its outcome.
+       * against the database. The check of one batch runs while the batch before it is
+       * written: rows of one file never share a key or a unique value (the preview refuses
+       * repeats), so that write cannot change its outcome.
        */
       const readBatch = async (after: number) => {
         if (after >= lastRow) return null;

@@ -335,12 +335,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     parsers: DRIZZLE_PARSERS,
   });
-  const pgliteDb = drizzlePglite(
-    withInstalledParsers(client, { pglite: client, inTransaction: false }),
-    {
-      schema,
-    },
-  );
+  const view = withInstalledParsers(client, { pglite: client, inTransaction: false });
+  const pgliteDb = drizzlePglite(view, { schema });
   const db: Database = pgliteDb;
   return {
     db,
