@@ -102,15 +102,15 @@ async function sendFixed(
   return sendNamedPglite(session, statement, params);
 }
 
-/** PGlite and whether the client drizzle holds is one of its transactions. */
+/** PGlite, the statements parsed on it, and whether the client drizzle holds is one of its transactions. */
 interface PgliteSession {
   pglite: PGlite;
+  /** Fixed statements already parsed (its one session keeps them until it closes). */
+  prepared: Set<string>;
   inTransaction: boolean;
 }
 /** The PGlite behind each client drizzle holds (`withInstalledParsers`): the database's and its transactions'. */
 const pgliteSessions = new WeakMap<object, PgliteSession>();
-/** The statements already parsed on each PGlite (its one session keeps them until it closes). */
-const pglitePrepared = new WeakMap<PGlite, Set<string>>();
 
 /**
  * A fixed statement on PGlite as one protocol exchange: PGlite's `query` makes six (parse,
@@ -121,16 +121,11 @@ const pglitePrepared = new WeakMap<PGlite, Set<string>>();
  * so that it never lands inside another caller's transaction.
  */
 async function sendNamedPglite(
-  { pglite, inTransaction }: PgliteSession,
+  { pglite, prepared, inTransaction }: PgliteSession,
   statement: FixedStatement,
   params: Array<string | number | boolean | null>,
 ): Promise<{ rows: unknown[]; count: number }> {
   const { serialize } = pgliteProtocol;
-  let prepared = pglitePrepared.get(pglite);
-  if (!prepared) {
-    prepared = new Set();
-    pglitePrepared.set(pglite, prepared);
-  }
   const execute = Buffer.concat([
     serialize.bind({
       statement: statement.name,
@@ -250,7 +245,7 @@ function withInstalledParsers<Client extends Pick<PGlite, 'query'>>(
     'transaction' in client
       ? <T>(work: (tx: Parameters<Parameters<PGlite['transaction']>[0]>[0]) => Promise<T>) =>
           session.pglite.transaction((tx) =>
-            work(withInstalledParsers(tx, { pglite: session.pglite, inTransaction: true })),
+            work(withInstalledParsers(tx, { ...session, inTransaction: true })),
           )
       : undefined;
   const view = new Proxy(client, {
@@ -335,7 +330,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     parsers: DRIZZLE_PARSERS,
   });
-  const view = withInstalledParsers(client, { pglite: client, inTransaction: false });
+  const view = withInstalledParsers(client, {
+    pglite: client,
+    prepared: new Set(),
+    inTransaction: false,
+  });
   const pgliteDb = drizzlePglite(view, { schema });
   const db: Database = pgliteDb;
   return {

@@ -1,17 +1,19 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DatabaseHandle, openDatabase, queryRows } from './client.ts';
+import { testDatabaseKind } from '../../../test/support/databases.ts';
+import { openTestDatabase } from '../../../test/support/test-app.ts';
+import { type DatabaseHandle, queryRows } from './client.ts';
 import { EmbeddedMaintenance } from './embedded-maintenance.ts';
 
 // Embedded mode only: PostgreSQL servers have autovacuum of their own.
+const onPglite = testDatabaseKind() === 'pglite';
 let database: DatabaseHandle;
 
 beforeAll(async () => {
-  database = await openDatabase({ kind: 'pglite' });
-  await database.migrate();
+  if (onPglite) database = await openTestDatabase();
 });
 afterAll(async () => {
-  await database.close();
+  await database?.close();
 });
 
 const activity = async (table: string) => {
@@ -23,7 +25,7 @@ const activity = async (table: string) => {
   return row;
 };
 
-describe('embedded database maintenance', () => {
+describe.skipIf(!onPglite)('embedded database maintenance', () => {
   it('vacuums a table full of deleted rows, analyses a changed one, and leaves quiet ones alone', async () => {
     const maintenance = new EmbeddedMaintenance(database.db);
     // Whatever the migrations left to do first.
