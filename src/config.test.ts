@@ -90,7 +90,7 @@ describe('configuration', () => {
       MAX_JOBS_PER_USER: '7',
     });
     expect(config.jobs).toMatchObject({ runWorker: false, maxJobsPerUser: 7, maxJobs: 1000 });
-    expect(config.audit).toEqual({ enabled: true, reads: true, sealIntervalMs: 1000 });
+    expect(config.audit).toEqual({ enabled: true, reads: true, sealIntervalMs: undefined });
     expect(
       loadConfig({ DATA_DIR: tempDir(), AUDIT_SEAL_INTERVAL_MS: '2000' }).audit.sealIntervalMs,
     ).toBe(2000);

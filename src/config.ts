@@ -104,7 +104,8 @@ const envSchema = z.object({
   DEFAULT_LANGUAGE: z.enum(['en', 'el']).default('en'),
   AUDIT_ENABLED: booleanFlag(true),
   AUDIT_READS: booleanFlag(false),
-  AUDIT_SEAL_INTERVAL_MS: integer(1000, 10, 60_000),
+  // Unset: 1 s on PostgreSQL, 10 s on embedded PGlite (see AuditLogger).
+  AUDIT_SEAL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).optional(),
   AUDIT_RETENTION_DAYS: optionalString.pipe(
     z
       .string()
@@ -200,8 +201,8 @@ export interface Config {
     enabled: boolean;
     /** Also record VIEW and SEARCH of students' personal data. */
     reads: boolean;
-    /** How often the sealer chains entries other processes wrote (this one's go at once). */
-    sealIntervalMs: number;
+    /** The longest a committed entry waits to be chained; unset, the audit logger's default. */
+    sealIntervalMs: number | undefined;
   };
   /** Encrypts new backups with AES-256-GCM and decrypts encrypted ones; never logged. */
   backupEncryptionKey: Buffer | undefined;

@@ -4,6 +4,7 @@ import {
   type Database,
   type Executor,
   type FixedStatement,
+  hasOneConnection,
   runFixed,
   type Transaction,
 } from '../../platform/db/client.ts';
@@ -131,8 +132,12 @@ export class AuditLogger implements ChangeRecorder {
     private readonly options: {
       enabled: boolean;
       now?: () => Date;
-      /** The period of the background seal (default 1000 ms). */
-      sealIntervalMs?: number;
+      /**
+       * The period of the background seal: at most this long after its commit an entry is
+       * chained. Default 1000 ms on a pool; 10,000 ms on one connection (PGlite), where
+       * entries are also chained as soon as appends pause (AuditSealer.schedule).
+       */
+      sealIntervalMs?: number | undefined;
       onSealError?: (error: unknown) => void;
     } = { enabled: true },
   ) {
@@ -203,7 +208,8 @@ export class AuditLogger implements ChangeRecorder {
 
   /** Starts sealing in the background: now (what a crashed process left) and periodically. */
   start(): void {
-    if (this.options.enabled) this.sealer.start(this.options.sealIntervalMs ?? 1000);
+    if (!this.options.enabled) return;
+    this.sealer.start(this.options.sealIntervalMs ?? (hasOneConnection(this.db) ? 10_000 : 1000));
   }
 
   /** Stops the background sealing and seals what is left (at shutdown). */

@@ -160,6 +160,36 @@ describe('pending entries', () => {
     expect((await audit.verify()).valid).toBe(true);
   });
 
+  it('seals in the background after appends: on a pool during a burst, on PGlite once it pauses', async () => {
+    // `audit` was stopped above, so only this sealer seals. Its debounce (300 ms) is far longer
+    // than the gaps between the burst's appends (20 ms), and far shorter than the burst.
+    const sealer = new AuditSealer(database.db, { debounceMs: 300 });
+    const burst = 30;
+    for (let n = 0; n < burst; n++) {
+      await database.db.insert(auditPending).values({
+        action: 'OTHER',
+        resource: 'SYSTEM',
+        timestamp: new Date(),
+        request_id: `seal-burst-${n}`,
+      });
+      sealer.schedule();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const pendingAfterBurst = await pendingCount(database.db);
+    if (testDatabaseKind() === 'postgres') {
+      // Counted from the first append: the seal ran while the writes went on.
+      expect(pendingAfterBurst).toBeLessThan(burst);
+    } else {
+      // Each append restarted the wait: no seal took the one connection from the writers.
+      expect(pendingAfterBurst).toBe(burst);
+    }
+    await vi.waitFor(async () => expect(await pendingCount(database.db)).toBe(0), {
+      timeout: 5000,
+    });
+    await sealer.stop();
+    expect((await audit.verify()).valid).toBe(true);
+  });
+
   it('verify still names a row forged behind the head, which stops sealing', async () => {
     const quiet = new AuditLogger(database.db, { enabled: true, onSealError: () => {} });
     await quiet.flush();

@@ -84,9 +84,11 @@ export interface AuditSealerOptions {
   /** Pending entries chained per transaction (default 1000). */
   batchSize?: number;
   /**
-   * In a process that does not seal periodically (`start`), how long after an append a
-   * background seal runs (default 100 ms): late enough to find the writer committed, and to
-   * chain a burst of appends in one transaction rather than one each.
+   * How long after an append a background seal runs (default 100 ms): late enough to find the
+   * writer committed, and to chain a burst of appends in one transaction rather than one each.
+   * On a pool, only in a process that does not seal periodically (`start`), and counted from
+   * the first append; on one connection (PGlite), counted from the last: the seal waits for
+   * appends to pause.
    */
   debounceMs?: number;
   /** A background seal that failed; the next pass tries again. */
@@ -112,6 +114,7 @@ const reportToStderr = (error: unknown) =>
  */
 export class AuditSealer {
   private readonly batchSize: number;
+  private readonly oneConnection: boolean;
   private readonly backgroundBatch: number;
   private readonly debounceMs: number;
   private readonly onError: (error: unknown) => void;
@@ -128,7 +131,8 @@ export class AuditSealer {
     options: AuditSealerOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 1000;
-    this.backgroundBatch = hasOneConnection(db)
+    this.oneConnection = hasOneConnection(db);
+    this.backgroundBatch = this.oneConnection
       ? BACKGROUND_BATCH.oneConnection
       : BACKGROUND_BATCH.pool;
     this.debounceMs = options.debounceMs ?? 100;
@@ -158,12 +162,20 @@ export class AuditSealer {
   }
 
   /**
-   * After an append: a background seal shortly after (after the writer's COMMIT, usually),
-   * unless the periodic seal will take it. One pass a period keeps the cost of a pass (a few
-   * statements, most of it on PGlite, where it runs on the request's thread) off most requests.
+   * After an append. On a pool: a background seal shortly after (after the writer's COMMIT,
+   * usually), unless the periodic seal will take it; one pass a period keeps the cost of a
+   * pass off most requests. On one connection (PGlite) a pass holds the connection and the
+   * thread every request needs, and a request that arrives meanwhile waits for it; so the
+   * seal waits until appends pause, and the periodic pass only bounds how long an entry waits
+   * under sustained writes.
    */
   schedule(): void {
-    if (this.stopped || this.interval || this.debounce) return;
+    if (this.stopped) return;
+    if (this.oneConnection && this.debounce) {
+      this.debounce.refresh();
+      return;
+    }
+    if (this.debounce || (this.interval && !this.oneConnection)) return;
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
       this.runInBackground();
