@@ -110,6 +110,8 @@ async function child(file: string, url: string, dataDir: string) {
     : await openDatabase({ kind: 'postgres', url, poolSize: 10 });
   await database.migrate();
   const services = createServices(database.db, config);
+  // The audit sealer runs as in the server or a worker that would run the job.
+  services.audit.start();
   const rssBefore = process.memoryUsage().rss;
   let peakRss = rssBefore;
   const sampler = setInterval(() => {
