@@ -160,33 +160,38 @@ describe('pending entries', () => {
     expect((await audit.verify()).valid).toBe(true);
   });
 
-  it('seals in the background after appends: on a pool during a burst, on PGlite once it pauses', async () => {
-    // `audit` was stopped above, so only this sealer seals. Its debounce (300 ms) is far longer
-    // than the gaps between the burst's appends (20 ms), and far shorter than the burst.
-    const sealer = new AuditSealer(database.db, { debounceMs: 300 });
-    const burst = 30;
-    for (let n = 0; n < burst; n++) {
-      await database.db.insert(auditPending).values({
-        action: 'OTHER',
-        resource: 'SYSTEM',
-        timestamp: new Date(),
-        request_id: `seal-burst-${n}`,
+  it('seals in the background after appends: on a pool during a burst, on PGlite once it pauses or its period has passed', async () => {
+    // `audit` was stopped above, so only these sealers seal. Their debounce (300 ms) is far
+    // longer than the gaps between a burst's appends (20 ms), and far shorter than a burst.
+    const burst = async (sealer: AuditSealer, name: string) => {
+      for (let n = 0; n < 30; n++) {
+        await database.db.insert(auditPending).values({
+          action: 'OTHER',
+          resource: 'SYSTEM',
+          timestamp: new Date(),
+          request_id: `${name}-${n}`,
+        });
+        sealer.schedule();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const pendingAfterBurst = await pendingCount(database.db);
+      await vi.waitFor(async () => expect(await pendingCount(database.db)).toBe(0), {
+        timeout: 5000,
       });
-      sealer.schedule();
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    const pendingAfterBurst = await pendingCount(database.db);
-    if (testDatabaseKind() === 'postgres') {
-      // Counted from the first append: the seal ran while the writes went on.
-      expect(pendingAfterBurst).toBeLessThan(burst);
-    } else {
-      // Each append restarted the wait: no seal took the one connection from the writers.
-      expect(pendingAfterBurst).toBe(burst);
-    }
-    await vi.waitFor(async () => expect(await pendingCount(database.db)).toBe(0), {
-      timeout: 5000,
-    });
-    await sealer.stop();
+      await sealer.stop();
+      return pendingAfterBurst;
+    };
+    const onPool = testDatabaseKind() === 'postgres';
+    // Not started (no period): on a pool the wait counts from the first append, so the seal
+    // ran while the writes went on; on PGlite each append restarted it, and no seal took the
+    // one connection from the writers.
+    const unstarted = await burst(new AuditSealer(database.db, { debounceMs: 300 }), 'burst-a');
+    if (onPool) expect(unstarted).toBeLessThan(30);
+    else expect(unstarted).toBe(30);
+    // Started with a 250 ms period: on PGlite too, an entry waits no longer than that.
+    const started = new AuditSealer(database.db, { debounceMs: 300 });
+    started.start(250);
+    expect(await burst(started, 'burst-b')).toBeLessThan(30);
     expect((await audit.verify()).valid).toBe(true);
   });
 

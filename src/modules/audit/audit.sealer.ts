@@ -119,7 +119,11 @@ export class AuditSealer {
   private readonly debounceMs: number;
   private readonly onError: (error: unknown) => void;
   private debounce: NodeJS.Timeout | undefined;
+  /** One connection: the latest the entries appended since the last seal are sealed. */
+  private deadline: NodeJS.Timeout | undefined;
+  private maxWaitMs: number | undefined;
   private interval: NodeJS.Timeout | undefined;
+  private started = false;
   private background: Promise<void> | null = null;
   private backgroundAgain = false;
   private flushing: Promise<number> | null = null;
@@ -165,28 +169,52 @@ export class AuditSealer {
    * After an append. On a pool: a background seal shortly after (after the writer's COMMIT,
    * usually), unless the periodic seal will take it; one pass a period keeps the cost of a
    * pass off most requests. On one connection (PGlite) a pass holds the connection and the
-   * thread every request needs, and a request that arrives meanwhile waits for it; so the
-   * seal waits until appends pause, and the periodic pass only bounds how long an entry waits
-   * under sustained writes.
+   * thread every request needs, and a request that arrives meanwhile waits for it; so the seal
+   * waits until appends pause, and once started (`start`) no longer than the period after the
+   * first entry it finds unsealed.
    */
   schedule(): void {
     if (this.stopped) return;
-    if (this.oneConnection && this.debounce) {
-      this.debounce.refresh();
+    if (this.oneConnection) {
+      if (this.debounce) this.debounce.refresh();
+      else this.debounce = this.sealAfter(this.debounceMs);
+      if (this.maxWaitMs !== undefined) this.deadline ??= this.sealAfter(this.maxWaitMs);
       return;
     }
-    if (this.debounce || (this.interval && !this.oneConnection)) return;
-    this.debounce = setTimeout(() => {
-      this.debounce = undefined;
-      this.runInBackground();
-    }, this.debounceMs);
-    this.debounce.unref();
+    if (this.interval || this.debounce) return;
+    this.debounce = this.sealAfter(this.debounceMs);
   }
 
-  /** Seals what crashed processes left, then every `intervalMs` what this and other processes wrote. */
+  /** A background seal in `ms`; whichever of the two timers fires first clears both. */
+  private sealAfter(ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.clearTimers();
+      this.runInBackground();
+    }, ms);
+    timer.unref();
+    return timer;
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.debounce);
+    clearTimeout(this.deadline);
+    this.debounce = undefined;
+    this.deadline = undefined;
+  }
+
+  /**
+   * Seals what crashed processes left, then, on a pool, every `intervalMs` what this and other
+   * processes wrote; on one connection, no process but this one writes, and an entry waits
+   * at most `intervalMs` (see `schedule`).
+   */
   start(intervalMs: number): void {
-    if (this.interval || this.stopped) return;
+    if (this.started || this.stopped) return;
+    this.started = true;
     this.runInBackground();
+    if (this.oneConnection) {
+      this.maxWaitMs = intervalMs;
+      return;
+    }
     this.interval = setInterval(() => this.runInBackground(), intervalMs);
     this.interval.unref();
   }
@@ -194,9 +222,8 @@ export class AuditSealer {
   /** Stops the timers and seals what is left; a failure is reported, not thrown. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.debounce);
+    this.clearTimers();
     clearInterval(this.interval);
-    this.debounce = undefined;
     this.interval = undefined;
     await this.background;
     await this.flush().catch(this.onError);
