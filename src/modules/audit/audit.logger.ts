@@ -206,7 +206,7 @@ export class AuditLogger implements ChangeRecorder {
     return this.sealer.flush();
   }
 
-  /** Starts sealing in the background: now (what a crashed process left) and periodically. */
+  /** Starts sealing in the background: now (what a crashed process left), then as needed. */
   start(): void {
     if (!this.options.enabled) return;
     this.sealer.start(this.options.sealIntervalMs ?? (hasOneConnection(this.db) ? 10_000 : 1000));
