@@ -206,7 +206,10 @@ export class AuditLogger implements ChangeRecorder {
     return this.sealer.flush();
   }
 
-  /** Starts sealing in the background: now (what a crashed process left), then as needed. */
+  /**
+   * Starts sealing in the background: now (what a crashed process left), then every period on
+   * a pool, or once appends pause (within a period) on PGlite.
+   */
   start(): void {
     if (!this.options.enabled) return;
     this.sealer.start(this.options.sealIntervalMs ?? (hasOneConnection(this.db) ? 10_000 : 1000));
