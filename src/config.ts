@@ -104,7 +104,7 @@ const envSchema = z.object({
   DEFAULT_LANGUAGE: z.enum(['en', 'el']).default('en'),
   AUDIT_ENABLED: booleanFlag(true),
   AUDIT_READS: booleanFlag(false),
-  // Unset: 1 s on PostgreSQL, 10 s on embedded PGlite (see AuditLogger).
+  // Unset: 1 s on PostgreSQL, 10 s on embedded PGlite (see AuditSealer).
   AUDIT_SEAL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).optional(),
   AUDIT_RETENTION_DAYS: optionalString.pipe(
     z

@@ -4,7 +4,6 @@ import {
   type Database,
   type Executor,
   type FixedStatement,
-  hasOneConnection,
   runFixed,
   type Transaction,
 } from '../../platform/db/client.ts';
@@ -134,8 +133,8 @@ export class AuditLogger implements ChangeRecorder {
       now?: () => Date;
       /**
        * The period of the background seal: at most this long after its commit an entry is
-       * chained. Default 1000 ms on a pool; 10,000 ms on one connection (PGlite), where
-       * entries are also chained as soon as appends pause (AuditSealer.schedule).
+       * chained. Unset, AuditSealer's default: 1000 ms on a pool; 10,000 ms on one connection
+       * (PGlite), where entries are also chained as soon as appends pause.
        */
       sealIntervalMs?: number | undefined;
       onSealError?: (error: unknown) => void;
@@ -211,8 +210,7 @@ export class AuditLogger implements ChangeRecorder {
    * a pool, or once appends pause (within a period) on PGlite.
    */
   start(): void {
-    if (!this.options.enabled) return;
-    this.sealer.start(this.options.sealIntervalMs ?? (hasOneConnection(this.db) ? 10_000 : 1000));
+    if (this.options.enabled) this.sealer.start(this.options.sealIntervalMs);
   }
 
   /** Stops the background sealing and seals what is left (at shutdown). */

@@ -20,6 +20,12 @@ export const AUDIT_SEAL_LOCK_KEY = 7_112_026;
  * lets the event loop turn every HASHES_PER_TURN entries.
  */
 const BACKGROUND_BATCH = { oneConnection: 50, pool: 200 };
+/**
+ * The default period (`start`): on a pool, of the background pass; on one connection, the
+ * longest an entry waits under sustained writes, since the seal there waits for appends to
+ * pause (`schedule`).
+ */
+const DEFAULT_PERIOD_MS = { oneConnection: 10_000, pool: 1000 };
 const HASHES_PER_TURN = 50;
 
 /** A seal whose chain head moved between the read and the lock. */
@@ -207,7 +213,9 @@ export class AuditSealer {
    * processes wrote; on one connection, no process but this one writes, and an entry waits
    * at most `intervalMs` (see `schedule`).
    */
-  start(intervalMs: number): void {
+  start(
+    intervalMs = this.oneConnection ? DEFAULT_PERIOD_MS.oneConnection : DEFAULT_PERIOD_MS.pool,
+  ): void {
     if (this.started || this.stopped) return;
     this.started = true;
     this.runInBackground();
