@@ -205,9 +205,9 @@ function summarize(values: readonly number[], digits = 2): LatencySummary {
 }
 
 /**
- * The cases of a query run, a different one first in each run, so that none always runs
- * right after another's garbage: one run had the deep page at 2.5x the first page's p95 with
- * the same plan (0.06 ms in the database each).
+ * The cases of a query run, a different one first in each run, so that no case always runs
+ * right after the same other one: with a fixed order one run had the deep page at 2.5x the
+ * first page's p95 with the same plan (0.06 ms in the database each).
  */
 function rotated(names: string[], run: number): string[] {
   const shift = run % names.length;
