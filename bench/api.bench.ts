@@ -18,7 +18,14 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { students } from '../src/modules/students/students.table.ts';
 import { openDatabase } from '../src/platform/db/client.ts';
-import { type Child, freePort, runNode, startNode, waitUntilReady } from './children.ts';
+import {
+  type Child,
+  freePort,
+  nodeOptionsFrom,
+  runNode,
+  startNode,
+  waitUntilReady,
+} from './children.ts';
 import { type ExplainReport, explainStudentList } from './explain.ts';
 import { makeStudents, pick, random, SEARCH_TERMS, type StudentInsert } from './students-data.ts';
 
@@ -463,7 +470,7 @@ async function runMode(
     }
 
     // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.
-    const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const nodeArgs = nodeOptionsFrom('BENCH_SERVER_NODE_ARGS');
     const startRegistrar = async (extraEnv: NodeJS.ProcessEnv = {}) => {
       log(`${mode}: starting Registrar on port ${port} ${JSON.stringify(extraEnv)}`);
       const child = startNode(

@@ -2,7 +2,8 @@
 //  1. single audited write: p50/p99 of PATCH /students/{id}, one connection, audit on vs off;
 //  2. bulk: 10,000 student updates in transactions of 500, with one audit append per batch
 //     (500 entries) vs the same batches with auditing off, in-process; the clock stops once
-//     the sealer has chained every entry, so sealing is counted;
+//     the sealer has chained every entry, so sealing is counted. Record by record, as the
+//     service updates (the target); set-based too, an extra variant without a target;
 //  3. query: 1,000,000 seeded audit rows (PostgreSQL; fewer on PGlite), p95 of filtered first
 //     pages and of a page 1,000 pages deep by keyset cursor;
 //  4. verification speed of a real chain (entries/s): the entries the bulk runs appended,
@@ -55,6 +56,7 @@ import {
   createScratchDatabase,
   findPostgres,
   freePort,
+  nodeOptionsFrom,
   startNode,
   waitUntilReady,
 } from './children.ts';
@@ -339,8 +341,6 @@ async function signIn(base: string): Promise<string> {
   return body.access_token;
 }
 
-const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-
 /**
  * Starts Registrar on `target` with auditing on or off. The data directory holds the JWT
  * secret and, on PGlite, the database itself.
@@ -350,7 +350,7 @@ async function startServer(side: Side, dataDir: string, target: Target): Promise
   const base = `http://127.0.0.1:${port}`;
   const child = startNode(
     `registrar (audit ${side})`,
-    [...serverNodeArgs, 'bin/registrar.js', 'serve'],
+    [...nodeOptionsFrom('BENCH_SERVER_NODE_ARGS'), 'bin/registrar.js', 'serve'],
     serverEnv(port, dataDir, target, side === 'on'),
     ROOT,
   );
@@ -870,8 +870,9 @@ interface BulkVariantReport {
   ratio: number;
   added_ms_per_entry: number;
   updates_per_sec: { on: number; off: number };
-  target_ratio_max: number;
-  met: boolean;
+  /** Per-record only: the issue's figure 2. The set-based variant is extra, without a target. */
+  target_ratio_max?: number;
+  met?: boolean;
 }
 
 interface VerifyReport {
@@ -999,8 +1000,10 @@ async function inProcessPart(
             on: Math.round(ids.length / (onMs / 1000)),
             off: Math.round(ids.length / (offMs / 1000)),
           },
-          target_ratio_max: TARGETS.bulk_ratio_max,
-          met: bulkRatio <= TARGETS.bulk_ratio_max,
+          ...(variant === 'per_record' && {
+            target_ratio_max: TARGETS.bulk_ratio_max,
+            met: bulkRatio <= TARGETS.bulk_ratio_max,
+          }),
         };
       }
       report.bulk = {
@@ -1937,13 +1940,6 @@ function targetsOf(report: ModeReport) {
           met: report.bulk.variants.per_record.met,
         }
       : null,
-    bulk_set_based: report.bulk?.variants.set_based
-      ? {
-          ratio: report.bulk.variants.set_based.ratio,
-          max: TARGETS.bulk_ratio_max,
-          met: report.bulk.variants.set_based.met,
-        }
-      : null,
     query: report.query
       ? {
           rows: report.query.audit_rows,
@@ -1999,9 +1995,7 @@ function describeMode(mode: Mode, report: ModeReport | undefined): string {
   if (bulk?.per_record) {
     parts.push(
       `bulk per-record ${bulk.per_record.ratio}x (<=${TARGETS.bulk_ratio_max} ${yesNo(bulk.per_record.met)})${
-        bulk.set_based
-          ? `, bulk set-based ${bulk.set_based.ratio}x (${yesNo(bulk.set_based.met)})`
-          : ''
+        bulk.set_based ? `, bulk set-based ${bulk.set_based.ratio}x (extra)` : ''
       }`,
     );
   }

@@ -29,6 +29,10 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+/** Node options from an environment variable (for example "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
+export const nodeOptionsFrom = (variable: string): string[] =>
+  (process.env[variable] ?? '').split(' ').filter(Boolean);
+
 /** Starts `node <args>` in the repository root with exactly the environment given. */
 export function startNode(name: string, args: string[], env: NodeJS.ProcessEnv, cwd: string) {
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });

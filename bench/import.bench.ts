@@ -31,7 +31,7 @@ import { bulkImportHandler } from '../src/modules/imports/bulk-import.job.ts';
 import type { JobResponse } from '../src/modules/jobs/jobs.manager.ts';
 import { openDatabase, queryRows } from '../src/platform/db/client.ts';
 import { createServices } from '../src/services.ts';
-import { createScratchDatabase, findPostgres, runNode } from './children.ts';
+import { createScratchDatabase, findPostgres, nodeOptionsFrom, runNode } from './children.ts';
 import { envCount, loadAverage, machine, mb, median, round } from './report.ts';
 import { makeStudents } from './students-data.ts';
 
@@ -193,7 +193,7 @@ async function importInChild(
     const output = await runNode(
       'import',
       [
-        ...(process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+        ...nodeOptionsFrom('BENCH_CHILD_NODE_ARGS'),
         '--import',
         'tsx',
         'bench/import.bench.ts',

@@ -127,9 +127,9 @@ export class AuditSealer {
   private debounce: NodeJS.Timeout | undefined;
   /** One connection: the latest the entries appended since the last seal are sealed. */
   private deadline: NodeJS.Timeout | undefined;
-  private maxWaitMs: number | undefined;
+  /** Set by `start`: of the pass on a pool, of the longest wait on one connection. */
+  private period: number | undefined;
   private interval: NodeJS.Timeout | undefined;
-  private started = false;
   private background: Promise<void> | null = null;
   private backgroundAgain = false;
   private flushing: Promise<number> | null = null;
@@ -184,7 +184,7 @@ export class AuditSealer {
     if (this.oneConnection) {
       if (this.debounce) this.debounce.refresh();
       else this.debounce = this.sealAfter(this.debounceMs);
-      if (this.maxWaitMs !== undefined) this.deadline ??= this.sealAfter(this.maxWaitMs);
+      if (this.period !== undefined) this.deadline ??= this.sealAfter(this.period);
       return;
     }
     if (this.interval || this.debounce) return;
@@ -216,13 +216,10 @@ export class AuditSealer {
   start(
     intervalMs = this.oneConnection ? DEFAULT_PERIOD_MS.oneConnection : DEFAULT_PERIOD_MS.pool,
   ): void {
-    if (this.started || this.stopped) return;
-    this.started = true;
+    if (this.period !== undefined || this.stopped) return;
+    this.period = intervalMs;
     this.runInBackground();
-    if (this.oneConnection) {
-      this.maxWaitMs = intervalMs;
-      return;
-    }
+    if (this.oneConnection) return;
     this.interval = setInterval(() => this.runInBackground(), intervalMs);
     this.interval.unref();
   }
