@@ -10,6 +10,7 @@ function Probe() {
     <p>
       <span data-testid="transport">{transport}</span>
       <span data-testid="current">{job?.progress.current ?? '-'}</span>
+      <span data-testid="status">{job?.status ?? '-'}</span>
     </p>
   );
 }
@@ -102,5 +103,36 @@ describe('LiveJobEvents', { timeout: 20_000 }, () => {
     send(20);
     send(10);
     await waitFor(() => expect(screen.getByTestId('current').textContent).toBe('20'));
+  });
+
+  it('keeps the ending an event brought when the first read of the job answers after it', async () => {
+    const sockets = fakeSockets();
+    // The read happens while the job is at 100%, and its answer is slower than the socket.
+    let answerRead: (job: unknown) => void = () => undefined;
+    const read = new Promise((resolve) => {
+      answerRead = resolve;
+    });
+    renderWithApp(
+      <LiveJobEvents WebSocket={sockets.WebSocket}>
+        <Probe />
+      </LiveJobEvents>,
+      { routes: { [`GET /api/v1/jobs/${JOB_ID}`]: () => read } },
+    );
+    await waitFor(() => expect(sockets.sockets.length).toBe(1), { timeout: 5_000 });
+    const socket = sockets.latest();
+    act(() => socket.accept());
+    act(() =>
+      socket.receive({
+        type: 'job',
+        event: 'status',
+        job: makeJob({ status: 'COMPLETED', progress: { current: 40, percentage: 100 } }),
+      }),
+    );
+    await act(async () => {
+      answerRead(makeJob({ status: 'PROCESSING', progress: { current: 40, percentage: 100 } }));
+      await read;
+    });
+    await waitFor(() => expect(screen.getByTestId('current').textContent).toBe('40'));
+    expect(screen.getByTestId('status').textContent).toBe('COMPLETED');
   });
 });

@@ -10,7 +10,7 @@ import {
 import { unwrap } from '../api/client.ts';
 import { useApi } from '../app/api-context.tsx';
 import { useAuth } from '../app/auth.tsx';
-import { applyJob, forgetJob } from './cache.ts';
+import { applyJob, forgetJob, newerJob } from './cache.ts';
 import { LiveJobs, socketUrl } from './live-jobs.ts';
 import {
   isFinished,
@@ -110,6 +110,7 @@ export function useSocketState(): SocketState {
 export function useJob(id: string | undefined) {
   const live = useContext(LiveContext);
   const { client } = useApi();
+  const queryClient = useQueryClient();
   useEffect(() => (live && id ? live.watch(id) : undefined), [live, id]);
   const liveTransport = useSyncExternalStore(
     live ? (listener) => live.subscribe(listener) : noSubscription,
@@ -118,8 +119,12 @@ export function useJob(id: string | undefined) {
   const query = useQuery({
     queryKey: ['job', id],
     enabled: Boolean(id),
-    queryFn: async ({ signal }) =>
-      unwrap(await client.GET('/api/v1/jobs/{id}', { params: { path: { id: id ?? '' } }, signal })),
+    queryFn: async ({ signal }) => {
+      const read = unwrap(
+        await client.GET('/api/v1/jobs/{id}', { params: { path: { id: id ?? '' } }, signal }),
+      );
+      return newerJob(read, queryClient.getQueryData<Job>(['job', id]));
+    },
     // Only without the live client: it polls by itself when the socket is down.
     refetchInterval: (current) =>
       !live && !isFinished(current.state.data?.status) ? POLL_WITHOUT_PROVIDER_MS : false,

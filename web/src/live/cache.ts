@@ -58,6 +58,14 @@ function isOlder(incoming: Job, known: Job | undefined): boolean {
 }
 
 /**
+ * Of a copy just read (GET /jobs/{id}) and the copy already in the cache, the newer: a read
+ * answered after an event that overtook it (the job ended meanwhile) must not undo the event.
+ */
+export function newerJob(incoming: Job, known: Job | undefined): Job {
+  return known && isOlder(incoming, known) ? known : incoming;
+}
+
+/**
  * Puts a job the server reported (socket, SSE or a poll) into the query cache: the job's own
  * entry ['job', id] is replaced, the lists ['jobs', …] that show it are patched in place, and
  * when its status changed the lists are refetched (it may now match other filters). A finished

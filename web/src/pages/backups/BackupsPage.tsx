@@ -7,8 +7,9 @@ import { JobProgressMonitor } from '../../components/JobProgressMonitor.tsx';
 import { ErrorBanner, Loading, Page, Pagination } from '../../components/ui.tsx';
 import { useSearchState } from '../../components/useSearchState.ts';
 import { useFormat, useLanguage, useT } from '../../i18n/i18n.tsx';
+import { applyJob } from '../../live/cache.ts';
 import { useJob } from '../../live/LiveJobEvents.tsx';
-import { isFinished } from '../../live/types.ts';
+import { isFinished, type Job } from '../../live/types.ts';
 import { backupMessages } from './messages.ts';
 import { type Backup, RestoreDialog } from './RestoreDialog.tsx';
 import './backups.css';
@@ -81,8 +82,9 @@ export function BackupsPage() {
     if (finished) void queryClient.invalidateQueries({ queryKey: ['backups'] });
   }, [finished, queryClient]);
 
-  const showJob = (created: { id: string }) => {
-    queryClient.setQueryData(['job', created.id], created);
+  const showJob = (created: Job) => {
+    // The socket may have brought a later copy already (a small backup ends at once).
+    applyJob(queryClient, created);
     setSearch({ job: created.id });
   };
 
