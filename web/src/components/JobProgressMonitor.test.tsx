@@ -22,7 +22,7 @@ async function connected(sockets: ReturnType<typeof fakeSockets>, snapshot: Job[
 }
 
 function sendJob(socket: FakeSocket, job: Job, event: 'progress' | 'status' = 'progress') {
-  act(() => socket.receive({ type: 'job', event, job }));
+  act(() => socket.receiveJob(job, event));
 }
 
 afterEach(() => {

@@ -67,11 +67,7 @@ describe('LiveJobEvents', { timeout: 20_000 }, () => {
       has_next: false,
     });
     act(() =>
-      second.receive({
-        type: 'job',
-        event: 'progress',
-        job: makeJob({ status: 'PROCESSING', progress: { current: 12 } }),
-      }),
+      second.receiveJob(makeJob({ status: 'PROCESSING', progress: { current: 12 } }), 'progress'),
     );
     const list = queryClient.getQueryData<{ jobs: { progress: { current: number } }[] }>([
       'jobs',
@@ -94,11 +90,7 @@ describe('LiveJobEvents', { timeout: 20_000 }, () => {
     act(() => socket.accept());
     const send = (current: number) =>
       act(() =>
-        socket.receive({
-          type: 'job',
-          event: 'progress',
-          job: makeJob({ status: 'PROCESSING', progress: { current } }),
-        }),
+        socket.receiveJob(makeJob({ status: 'PROCESSING', progress: { current } }), 'progress'),
       );
     send(20);
     send(10);
@@ -122,11 +114,10 @@ describe('LiveJobEvents', { timeout: 20_000 }, () => {
     const socket = sockets.latest();
     act(() => socket.accept());
     act(() =>
-      socket.receive({
-        type: 'job',
-        event: 'status',
-        job: makeJob({ status: 'COMPLETED', progress: { current: 40, percentage: 100 } }),
-      }),
+      socket.receiveJob(
+        makeJob({ status: 'COMPLETED', progress: { current: 40, percentage: 100 } }),
+        'status',
+      ),
     );
     await act(async () => {
       answerRead(makeJob({ status: 'PROCESSING', progress: { current: 40, percentage: 100 } }));

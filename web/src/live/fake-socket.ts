@@ -37,6 +37,11 @@ export class FakeSocket implements WebSocketLike {
     this.onmessage?.(new MessageEvent('message', { data: JSON.stringify(message) }));
   }
 
+  /** The server reports a change of one job. */
+  receiveJob(job: Job, event: 'progress' | 'status'): void {
+    this.receive({ type: 'job', event, job });
+  }
+
   /** Opens, answers the auth with ready and the subscription with a snapshot. */
   accept(snapshot: Job[] = []): void {
     this.open();

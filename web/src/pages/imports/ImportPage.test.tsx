@@ -102,10 +102,8 @@ describe('ImportPage', { timeout: 20_000 }, () => {
     const socket = sockets.latest();
     act(() => socket.accept());
     act(() =>
-      socket.receive({
-        type: 'job',
-        event: 'status',
-        job: makeJob({
+      socket.receiveJob(
+        makeJob({
           status: 'COMPLETED',
           metadata: { import_type: 'courses', preview_id: PREVIEW_ID },
           started_at: '2026-11-27T09:00:00.000Z',
@@ -120,7 +118,8 @@ describe('ImportPage', { timeout: 20_000 }, () => {
             statistics: { total_rows: 10, created: 10, updated: 0, skipped: 0, errors: 0 },
           },
         }),
-      }),
+        'status',
+      ),
     );
     expect(await screen.findByText('The job is complete.')).toBeTruthy();
     expect(

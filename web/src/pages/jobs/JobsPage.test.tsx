@@ -147,15 +147,14 @@ describe('JobsPage', { timeout: 20_000 }, () => {
     act(() => socket.accept());
     expect(await screen.findByText('Updated live')).toBeTruthy();
     act(() =>
-      socket.receive({
-        type: 'job',
-        event: 'progress',
-        job: {
+      socket.receiveJob(
+        {
           ...running,
           cancel_requested_at: new Date().toISOString(),
           progress: { ...running.progress, current: 30, percentage: 75 },
         },
-      }),
+        'progress',
+      ),
     );
     expect(await screen.findByText('30 of 40')).toBeTruthy();
     expect(screen.getByText('75%')).toBeTruthy();
